@@ -1,0 +1,1 @@
+"""Geography: coordinate systems, postcode lookup, boundary layers and areas."""

@@ -1,0 +1,60 @@
+"""Areas (boroughs): find one by name or ONS code, with its land (water taken out) in metres."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import shapely
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import Engine
+
+from geo.crs import BNG
+from geo.layers import load_layer
+
+
+class UnknownAreaError(LookupError):
+    """No loaded area matches the name or code asked for."""
+
+
+@dataclass(frozen=True)
+class Area:
+    """A borough or user-loaded area: its boundary and its land, both in BNG metres."""
+
+    code: str
+    name: str
+    boundary: BaseGeometry
+    land: BaseGeometry
+
+    @property
+    def land_area_m2(self) -> float:
+        """Land area in square metres (rivers and lakes excluded)."""
+        return float(self.land.area)
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        """BNG bounding box of the boundary."""
+        return tuple(self.boundary.bounds)
+
+
+def area_names(engine: Engine) -> list[str]:
+    """Names of every loaded area, for pick lists."""
+    return load_layer(engine, "area")["name"].tolist()
+
+
+def resolve_area(engine: Engine, name_or_code: str) -> Area:
+    """Find an area by its name (any case) or ONS code, e.g. 'spelthorne' or 'E07000213'."""
+    areas = load_layer(engine, "area")
+    wanted = name_or_code.strip().lower()
+    match = areas[(areas["name"].str.lower() == wanted) | (areas["code"].str.lower() == wanted)]
+    if match.empty:
+        known = ", ".join(f"{n} ({c})" for n, c in zip(areas["name"], areas["code"], strict=True))
+        raise UnknownAreaError(f"no area called '{name_or_code}'. Known areas: {known or 'none'}."
+                               " Load one with `hotspots layers add area FILE --name NAME`.")
+    row = match.iloc[0]
+    boundary = gpd.GeoSeries([row.geometry], crs=match.crs).to_crs(BNG).iloc[0]
+    water = load_layer(engine, "water").to_crs(BNG)
+    near = water[water.intersects(boundary)]
+    land = boundary.difference(shapely.union_all(near.geometry.to_numpy())) if len(near) \
+        else boundary
+    return Area(code=row["code"], name=row["name"], boundary=boundary, land=land)

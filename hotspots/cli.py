@@ -1,0 +1,209 @@
+"""The `hotspots` command line: a thin layer over the same library functions as the app."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+import click
+
+MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+SAMPLE_POLICE = Path(__file__).resolve().parents[1] / "data" / "sample" / "police"
+
+
+def _engine():
+    from store.db import get_engine, migrate
+
+    migrate()
+    return get_engine()
+
+
+def _month(_ctx, param, value: str | None) -> str | None:
+    if value is not None and not MONTH.match(value):
+        raise click.BadParameter(f"'{value}' is not a month in YYYY-MM form (e.g. 2024-01)",
+                                 param=param)
+    return value
+
+
+class FriendlyGroup(click.Group):
+    """Turns the library's validation errors into one-line messages, never tracebacks."""
+
+    def invoke(self, ctx: click.Context):
+        from geo.areas import UnknownAreaError
+        from geo.layers import LayerError
+        from hotspots.result import HotspotInputError
+        from ingest.result import FileImportError
+
+        try:
+            return super().invoke(ctx)
+        except (UnknownAreaError, LayerError, HotspotInputError, FileImportError,
+                FileNotFoundError) as exc:
+            raise click.ClickException(str(exc).strip("'\"")) from None
+
+
+@click.group(cls=FriendlyGroup)
+def main() -> None:
+    """Crime and ASB hotspots for Community Safety Partnerships."""
+
+
+@main.command()
+@click.option("--sample/--no-sample", default=True, show_default=True,
+              help="Import the bundled police.uk sample (Spelthorne, Runnymede, Woking).")
+def setup(sample: bool) -> None:
+    """Create or upgrade the database, load bundled boundaries and the sample data."""
+    from geo.layers import seed_bundled_layers
+    from ingest.run import ingest_paths
+    from store.db import database_url
+
+    engine = _engine()
+    added = seed_bundled_layers(engine)
+    click.echo(f"Database ready: {database_url()}")
+    click.echo(f"Boundary and river features loaded: {added}")
+    if sample:
+        report = ingest_paths(engine, [SAMPLE_POLICE], progress=_progress_bar())
+        click.echo(f"\nSample imported: {report.accepted:,} new incidents, {report.duplicates:,} "
+                   f"already present, {report.rejected:,} rows set aside (see `hotspots rejects`)")
+
+
+def _progress_bar():
+    from tqdm import tqdm
+
+    bar = tqdm(total=1000, file=sys.stderr, bar_format="{l_bar}{bar}| {desc}", leave=True)
+
+    def update(fraction: float, message: str) -> None:
+        bar.n = int(fraction * 1000)
+        bar.set_description_str(message, refresh=True)
+        if fraction >= 1:
+            bar.close()
+
+    return update
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--mapping", type=click.Path(exists=True, dir_okay=False),
+              help="JSON file mapping a council log's columns, e.g. "
+                   '{"date": "Date reported", "category": "Type", "postcode": "Postcode"}.')
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the counts.")
+def ingest(paths: tuple[str, ...], mapping: str | None, as_json: bool) -> None:
+    """Import police.uk street CSVs, council logs, or folders of them."""
+    from ingest.council import ColumnMapping
+    from ingest.run import ingest_paths
+
+    column_mapping = ColumnMapping.from_file(mapping) if mapping else None
+    report = ingest_paths(_engine(), paths, column_mapping, progress=_progress_bar())
+    if as_json:
+        click.echo(json.dumps(report.to_dict()))
+    else:
+        for f in report.files:
+            state = f["error"] or f["skipped"] or (
+                f"{f['accepted']:,} imported, {f['duplicates']:,} already present, "
+                f"{f['rejected']:,} set aside")
+            click.echo(f"{f['file']}: {state}")
+        click.echo(f"Total: {report.accepted:,} imported, {report.duplicates:,} already present, "
+                   f"{report.rejected:,} set aside")
+    if report.failed_files:
+        sys.exit(1)
+
+
+@main.command()
+@click.option("--limit", type=int, default=50, show_default=True, help="0 lists all.")
+@click.option("--json", "as_json", is_flag=True)
+def rejects(limit: int, as_json: bool) -> None:
+    """List rows set aside at import: file, row, column and reason."""
+    from store.incidents import list_rejects, reject_reasons
+
+    engine = _engine()
+    frame = list_rejects(engine, limit or None)
+    if as_json:
+        click.echo(frame.to_json(orient="records"))
+        return
+    click.echo("Rows set aside, by reason:")
+    for _, r in reject_reasons(engine).iterrows():
+        click.echo(f"  {r['rows']:>6}  {r['reason']}")
+    click.echo("")
+    for _, r in frame.iterrows():
+        click.echo(f"{r['file_name']} row {r['row_number']} [{r['column'] or '-'}]: {r['reason']}")
+
+
+@main.command()
+@click.option("--area", required=True, help="Borough name (any case) or ONS code.")
+@click.option("--from", "month_from", required=True, callback=_month, help="YYYY-MM")
+@click.option("--to", "month_to", required=True, callback=_month, help="YYYY-MM")
+@click.option("--crime-type", "crime_types", multiple=True, help="Repeat for several.")
+@click.option("--method", default=None, help="grid or dbscan (default: grid).")
+@click.option("--coverage", type=float, default=0.01, show_default=True,
+              help="Hotspots together cover at most this share of the area's land.")
+@click.option("--cell-size", type=float, help="Grid cell size in metres (default by rule).")
+@click.option("--eps", type=float, help="DBSCAN radius in metres (default by rule).")
+@click.option("--min-samples", type=int, help="DBSCAN minimum incidents (default by rule).")
+@click.option("--out", required=True, type=click.Path(dir_okay=False),
+              help="Output file: .geojson (WGS84 polygons) or .csv (table with WKT).")
+def detect(area: str, month_from: str, month_to: str, crime_types: tuple[str, ...],
+           method: str | None, coverage: float, cell_size: float | None, eps: float | None,
+           min_samples: int | None, out: str) -> None:
+    """Find hotspots and write them as GeoJSON or CSV."""
+    from hotspots.analysis import DEFAULT_METHOD, find_hotspots
+    from present.export import hotspots_csv, hotspots_geojson
+
+    params = {"cell_size": cell_size} if (method or DEFAULT_METHOD) == "grid" else {
+        "eps": eps, "min_samples": min_samples}
+    report = find_hotspots(_engine(), area, month_from, month_to, list(crime_types),
+                           method or DEFAULT_METHOD, coverage, **params)
+    path = Path(out)
+    text = hotspots_csv(report.hotspots) if path.suffix.lower() == ".csv" else hotspots_geojson(
+        report.hotspots)
+    path.write_text(text, encoding="utf-8")
+    for note in report.notes:
+        click.echo(f"Note: {note}", err=True)
+    click.echo(report.caption(), err=True)
+    click.echo(f"Wrote {len(report.hotspots)} hotspots to {path}")
+
+
+@main.command()
+def areas() -> None:
+    """List the areas (boroughs) that hotspots can be found for."""
+    from geo.layers import load_layer
+
+    for _, row in load_layer(_engine(), "area").iterrows():
+        click.echo(f"{row['code']}\t{row['name']}")
+
+
+@main.group()
+def layers() -> None:
+    """Boundary and context layers."""
+
+
+@layers.command("add")
+@click.argument("kind", type=click.Choice(["area", "ward", "lsoa", "water"]))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--name", help="Name of the area (kind area: the features are merged into one).")
+@click.option("--parent", help="Area name or code the wards/LSOAs belong to.")
+def layers_add(kind: str, file: str, name: str | None, parent: str | None) -> None:
+    """Load a GeoJSON, GeoPackage or zipped Shapefile layer (any declared CRS)."""
+    from geo.areas import resolve_area
+    from geo.layers import read_layer_file, store_layer
+
+    engine = _engine()
+    if kind == "area" and not name:
+        raise click.UsageError("an area needs --name, e.g. --name 'Elmbridge'")
+    parent_code = resolve_area(engine, parent).code if parent else None
+    frame = read_layer_file(file)
+    count = store_layer(engine, kind, frame, source=Path(file).name, name=name,
+                        parent_code=parent_code)
+    click.echo(f"Loaded {count} {kind} feature(s) from {file}")
+
+
+@layers.command("list")
+def layers_list() -> None:
+    """How many features of each kind are loaded, and their source."""
+    from geo.layers import list_layers
+
+    for _, row in list_layers(_engine()).iterrows():
+        click.echo(f"{row['kind']}\t{row['features']}\t{row['source']}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,92 @@
+"""The one result shape shared by every hotspot method, and coverage-limited selection."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geo.crs import BNG
+
+HOTSPOT_COLUMNS = ["rank", "count", "score", "method", "parameters", "geometry"]
+
+
+class HotspotInputError(ValueError):
+    """Inputs a method cannot work with; the message says what to change."""
+
+
+def nice_length(metres: float, floor: float = 25.0) -> float:
+    """Round a length down to a 'nice' value (25, 50, 75, 100, 150, 200, 250, 300, 400, 500...)."""
+    steps = [25, 50, 75, 100, 150, 200, 250, 300, 400, 500, 750, 1000, 1500, 2000, 2500, 5000]
+    fitting = [s for s in steps if s <= metres]
+    return float(max(fitting[-1] if fitting else floor, floor))
+
+
+def points_xy(incidents: pd.DataFrame) -> np.ndarray:
+    """Incident coordinates in BNG metres as an (n, 2) array; checks the CRS is BNG."""
+    if isinstance(incidents, gpd.GeoDataFrame) and incidents.crs is not None:
+        if incidents.crs.to_epsg() != 27700:
+            raise HotspotInputError(f"incidents must be in EPSG:27700, not {incidents.crs}")
+        return np.column_stack([incidents.geometry.x.to_numpy(), incidents.geometry.y.to_numpy()])
+    return incidents[["easting", "northing"]].to_numpy(dtype=float)
+
+
+def make_result(geometries: list, counts: np.ndarray, scores: np.ndarray, method: str,
+                parameters: dict, message: str = "") -> gpd.GeoDataFrame:
+    """Assemble and rank a result: highest score first, ties broken by count then position."""
+    frame = gpd.GeoDataFrame({
+        "count": np.asarray(counts, dtype=int),
+        "score": np.round(np.asarray(scores, dtype=float), 4),
+        "method": method,
+        "parameters": json.dumps(parameters, sort_keys=True),
+    }, geometry=list(geometries), crs=BNG)
+    if len(frame):
+        cx = frame.geometry.centroid
+        frame = frame.assign(_x=cx.x, _y=cx.y).sort_values(
+            ["score", "count", "_x", "_y"], ascending=[False, False, True, True]
+        ).drop(columns=["_x", "_y"])
+    frame["rank"] = np.arange(1, len(frame) + 1)
+    frame = frame.reset_index(drop=True)[HOTSPOT_COLUMNS]
+    frame.attrs["message"] = message
+    frame.attrs["parameters"] = parameters
+    return frame
+
+
+def empty_result(method: str, parameters: dict, message: str) -> gpd.GeoDataFrame:
+    """A well-formed result with no hotspots, carrying the reason why."""
+    return make_result([], np.array([]), np.array([]), method, parameters, message)
+
+
+def select_coverage(result: gpd.GeoDataFrame, land_area_m2: float,
+                    coverage: float) -> gpd.GeoDataFrame:
+    """Keep top-ranked hotspots whose areas together cover at most `coverage` of the land.
+
+    Going down the ranking, a hotspot that would overshoot is passed over and smaller ones
+    below it may still fit; the kept ones are ranked again 1..k.
+    """
+    if not 0 < coverage <= 1:
+        raise HotspotInputError(f"coverage must be a fraction between 0 and 1, not {coverage}")
+    budget = coverage * land_area_m2
+    areas = result.geometry.area.to_numpy()
+    keep = np.zeros(len(result), dtype=bool)
+    used = 0.0
+    for i, area in enumerate(areas):
+        if used + area <= budget + 1e-6:
+            keep[i] = True
+            used += area
+    chosen = result[keep].reset_index(drop=True)
+    chosen["rank"] = np.arange(1, len(chosen) + 1)
+    params = dict(result.attrs.get("parameters", {}))
+    params["coverage"] = coverage
+    chosen["parameters"] = json.dumps(params, sort_keys=True)
+    chosen.attrs = dict(result.attrs)
+    chosen.attrs["parameters"] = params
+    chosen.attrs["covered_share"] = used / land_area_m2 if land_area_m2 else math.nan
+    if len(result) and not len(chosen):
+        chosen.attrs["message"] = (
+            f"the top hotspot alone covers {areas[0] / land_area_m2:.1%} of the land, more "
+            f"than the {coverage:.1%} asked for: raise the coverage or use smaller cells")
+    return chosen

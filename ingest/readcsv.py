@@ -1,0 +1,95 @@
+"""Turn a file's bytes into a table of strings, with plain messages for files that are not CSV."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+
+import pandas as pd
+
+from ingest.result import REJECT_COLUMNS, FileImportError
+
+_MAGIC = {
+    b"PK\x03\x04": "a zip archive or Excel workbook (.xlsx); save it as CSV first",
+    b"%PDF": "a PDF document",
+    b"\xd0\xcf\x11\xe0": "an old Excel (.xls) or Word file; save it as CSV first",
+    b"\x89PNG": "a PNG image",
+    b"\xff\xd8\xff": "a JPEG image",
+    b"\x1f\x8b": "a gzip archive; unpack it first",
+}
+
+
+def sha256_of(data: bytes) -> str:
+    """Content fingerprint, so a re-import of the same bytes is recognised."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def decode_text(name: str, data: bytes) -> str:
+    """Decode UTF-8 (with or without BOM), falling back to Excel's Windows-1252."""
+    if not data.strip():
+        raise FileImportError(name, "the file is empty")
+    for magic, what in _MAGIC.items():
+        if data.startswith(magic):
+            raise FileImportError(name, f"this is not a CSV file: it looks like {what}")
+    head = data[:65536]
+    controls = sum(1 for b in head if b < 32 and b not in (9, 10, 13))
+    if b"\x00" in head or controls > len(head) * 0.01:
+        raise FileImportError(name, "this is not a CSV text file: it contains binary data")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+def read_rows(name: str, data: bytes) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Parse CSV bytes into (rows as strings with a `_row` number, ragged rows as rejects).
+
+    Row numbers are spreadsheet rows: the header is row 1, the first record row 2.
+    """
+    text = decode_text(name, data)
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise FileImportError(name, "the file is empty") from None
+    except csv.Error as exc:
+        raise FileImportError(name, f"the header row cannot be read as CSV: {exc}") from None
+    header = [h.strip() for h in header]
+    if not any(header):
+        raise FileImportError(name, "the first row is blank: expected a header row")
+    repeated = sorted({h for h in header if h and header.count(h) > 1})
+    if repeated:
+        raise FileImportError(name, f"the header repeats column(s) {', '.join(repeated)}")
+    header = [h or f"column {i + 1}" for i, h in enumerate(header)]
+    width = len(header)
+    good: list[list[str]] = []
+    numbers: list[int] = []
+    bad: list[dict] = []
+    row_number = 1
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            row_number += 1
+            bad.append({"file": name, "row": row_number, "column": None,
+                        "reason": f"unreadable CSV row: {exc}", "raw": {}})
+            continue
+        row_number += 1
+        if not record or all(not v.strip() for v in record):
+            continue
+        if len(record) != width:
+            bad.append({"file": name, "row": row_number, "column": None,
+                        "reason": f"row has {len(record)} fields but the header has {width}",
+                        "raw": {str(i): v for i, v in enumerate(record)}})
+            continue
+        good.append(record)
+        numbers.append(row_number)
+    if not good and not bad:
+        raise FileImportError(name, "the file has a header row but no data rows")
+    rows = pd.DataFrame(good, columns=header, dtype=str) if good else pd.DataFrame(
+        columns=header, dtype=str)
+    rows["_row"] = numbers
+    return rows, pd.DataFrame(bad, columns=REJECT_COLUMNS)

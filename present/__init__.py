@@ -1,0 +1,1 @@
+"""Presentation helpers: maps and assets for the Streamlit pages."""

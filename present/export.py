@@ -1,0 +1,65 @@
+"""Hotspots out of the product: GeoJSON (WGS84) and CSV, both safe to open anywhere."""
+
+from __future__ import annotations
+
+import json
+
+import geopandas as gpd
+import pandas as pd
+
+from geo.crs import WGS84
+
+TEXT_COLUMNS = ["method", "ward", "top_types", "top_location"]
+
+
+def _cell_safe(value: object) -> object:
+    """Stop a spreadsheet treating data text as a formula (CSV injection)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def hotspots_geojson(hotspots: gpd.GeoDataFrame) -> str:
+    """A FeatureCollection in WGS84; `parameters` is an object, other fields as in the table."""
+    wgs = hotspots.to_crs(WGS84)
+    features = []
+    for _, row in wgs.iterrows():
+        properties = {
+            "rank": int(row["rank"]), "count": int(row["count"]), "score": float(row["score"]),
+            "method": row["method"], "parameters": json.loads(row["parameters"]),
+        }
+        for column in ("ward", "top_types", "top_location"):
+            if column in wgs.columns:
+                properties[column] = row[column]
+        features.append({"type": "Feature", "properties": properties,
+                         "geometry": row.geometry.__geo_interface__})
+    return json.dumps({"type": "FeatureCollection", "features": features})
+
+
+def hotspots_table(hotspots: gpd.GeoDataFrame) -> pd.DataFrame:
+    """The ranked table users see and download: one row per hotspot, no geometry."""
+    wgs = hotspots.to_crs(WGS84)
+    centroids = hotspots.geometry.centroid.to_crs(WGS84)
+    table = pd.DataFrame({
+        "rank": hotspots["rank"].astype(int),
+        "ward": hotspots.get("ward", ""),
+        "count": hotspots["count"].astype(int),
+        "top_types": hotspots.get("top_types", ""),
+        "top_location": hotspots.get("top_location", ""),
+        "score": hotspots["score"],
+        "area_m2": hotspots.geometry.area.round(0),
+        "centroid_lat": centroids.y.round(6),
+        "centroid_lon": centroids.x.round(6),
+        "method": hotspots["method"],
+        "parameters": hotspots["parameters"],
+    })
+    table["geometry_wkt"] = wgs.geometry.to_wkt(rounding_precision=6)
+    return table
+
+
+def hotspots_csv(hotspots: gpd.GeoDataFrame) -> str:
+    """CSV of the ranked table with WKT outlines (WGS84); data text guarded against formulas."""
+    table = hotspots_table(hotspots)
+    for column in TEXT_COLUMNS:
+        table[column] = table[column].map(_cell_safe)
+    return table.to_csv(index=False)

@@ -1,0 +1,1 @@
+"""Storage: the database (SQLite by default, PostgreSQL when configured) and its tables."""

@@ -1,0 +1,207 @@
+"""Browser-test support: run a Streamlit app in a subprocess and drive it with Chromium.
+
+Uses Playwright's sync API with the Debian Chromium at ``/usr/bin/chromium`` (never run
+``playwright install``: it downloads browsers and fails offline). Typical use::
+
+    with run_streamlit(APP) as url, sync_playwright() as pw:
+        browser = launch_chromium(pw)
+        page = browser.new_page()
+        blocked = block_external(page)
+        page.goto(url)
+        frame = wait_for_map(page)
+        assert blocked == []
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
+from urllib.parse import urlsplit
+
+from playwright.sync_api import Browser, Frame, Page, Playwright, Route
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+MAP_IFRAME = 'iframe[src*="streamlit_folium"]'
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _tail(log: IO[bytes], limit: int = 4000) -> str:
+    """Return the last ``limit`` characters written to a log file."""
+    log.flush()
+    log.seek(0)
+    return log.read().decode("utf-8", "replace")[-limit:]
+
+
+def _launcher(app_path: Path, static_dir: Path, tmp: Path) -> Path:
+    """Write a one-line script that runs ``app_path``, next to a ``static`` link to ``static_dir``.
+
+    Streamlit serves the ``static/`` folder beside the *main script*; a test app that lives
+    elsewhere (e.g. in tests/support/) is run through this launcher so it gets the project's.
+    """
+    (tmp / "static").symlink_to(static_dir.resolve(), target_is_directory=True)
+    script = tmp / app_path.name
+    script.write_text(
+        f"import runpy\nrunpy.run_path({str(app_path.resolve())!r}, run_name='__main__')\n",
+        encoding="utf-8",
+    )
+    return script
+
+
+def _wait_healthy(proc: subprocess.Popen[bytes], url: str, log: IO[bytes], timeout: float) -> None:
+    """Poll ``url`` until it answers ``ok``; raise with the server's output if it dies or stalls."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(
+                f"streamlit exited with code {proc.returncode} before becoming healthy.\n"
+                f"--- server output ---\n{_tail(log)}"
+            )
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:
+                if resp.status == 200 and resp.read().strip() == b"ok":
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.25)
+    raise TimeoutError(
+        f"streamlit was not healthy at {url} after {timeout:.0f} s.\n"
+        f"--- server output ---\n{_tail(log)}"
+    )
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    """Stop the server's process group (SIGTERM, then SIGKILL after 10 s)."""
+    if proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=10)
+    except ProcessLookupError:
+        return
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+
+
+@contextmanager
+def run_streamlit(
+    app_path: Path,
+    env: dict[str, str] | None = None,
+    cwd: Path = PROJECT_ROOT,
+    static_dir: Path | None = None,
+    timeout: float = 60.0,
+) -> Iterator[str]:
+    """Run ``streamlit run app_path`` on a free port and yield its base URL.
+
+    The server runs in ``cwd`` (so ``cwd/.streamlit/config.toml`` applies) in its own process
+    group, with ``cwd`` on ``PYTHONPATH``; ``env`` adds or overrides environment variables.
+    ``static_dir``: serve this folder as the app's ``static/`` (for apps that do not live beside
+    it). Waits for ``/_stcore/health``; on failure the error includes the server's output. The
+    server is stopped on exit.
+    """
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    full_env = dict(os.environ)
+    full_env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(cwd), full_env.get("PYTHONPATH", "")) if p
+    )
+    full_env.update(env or {})
+    with tempfile.TemporaryDirectory(prefix="st-run-") as tmp_name:
+        tmp = Path(tmp_name)
+        script = _launcher(app_path, static_dir, tmp) if static_dir else app_path
+        cmd = [
+            sys.executable, "-m", "streamlit", "run", str(script),
+            "--server.headless", "true",
+            "--server.port", str(port),
+            "--server.address", "127.0.0.1",
+            "--browser.gatherUsageStats", "false",
+        ]  # fmt: skip
+        with open(tmp / "server.log", "w+b") as log:
+            proc = subprocess.Popen(
+                cmd, cwd=cwd, env=full_env, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )  # fmt: skip
+            try:
+                _wait_healthy(proc, f"{base_url}/_stcore/health", log, timeout)
+                yield base_url
+            finally:
+                _stop(proc)
+
+
+def launch_chromium(playwright: Playwright, **kwargs: object) -> Browser:
+    """Launch the system Chromium headless with flags that keep it quiet and offline-friendly."""
+    return playwright.chromium.launch(
+        executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True, **kwargs
+    )
+
+
+def block_external(page: Page) -> list[str]:
+    """Abort every request not addressed to this machine; return the (live) list of their URLs.
+
+    Covers all frames of ``page``, including the map iframe. Tests assert the list stays empty.
+    """
+    blocked: list[str] = []
+
+    def handle(route: Route) -> None:
+        url = route.request.url
+        parts = urlsplit(url)
+        if parts.scheme in ("data", "blob") or parts.hostname in LOCAL_HOSTS:
+            route.continue_()
+        else:
+            blocked.append(url)
+            route.abort()
+
+    page.route("**/*", handle)
+    return blocked
+
+
+def wait_for_map(page: Page, timeout_ms: float = 60000, nth: int = 0) -> Frame:
+    """Wait for the ``nth`` streamlit-folium map to be drawn and return its iframe's Frame.
+
+    The iframe is awaited with ``state="attached"`` (it has height 0 until the map script runs),
+    then a ``.leaflet-container`` inside it, then a non-zero iframe height.
+    """
+    iframes = page.locator(MAP_IFRAME)
+    iframes.nth(nth).wait_for(state="attached", timeout=timeout_ms)
+    handle = iframes.nth(nth).element_handle(timeout=timeout_ms)
+    deadline = time.monotonic() + timeout_ms / 1000
+    frame = handle.content_frame()
+    while frame is None and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+        frame = handle.content_frame()
+    if frame is None:
+        raise TimeoutError("the streamlit-folium iframe never got a document")
+    frame.wait_for_selector(".leaflet-container", state="attached", timeout=timeout_ms)
+    page.wait_for_function(
+        "el => el.getBoundingClientRect().height > 0", arg=handle, timeout=timeout_ms
+    )
+    return frame
