@@ -41,7 +41,8 @@ SYNONYMS: dict[str, list[str]] = {
     "location": ["location", "address", "street", "locationdescription", "place", "site",
                  "streetname", "incidentlocation", "locationaddress"],
     "reference": ["reference", "ref", "id", "incidentid", "casenumber", "caseref",
-                  "casereference", "lognumber", "logref", "incidentnumber", "referencenumber"],
+                  "casereference", "lognumber", "logref", "incidentnumber", "referencenumber",
+                  "refno", "referenceno", "caseno", "logno", "incidentno"],
     "notes": ["notes", "description", "details", "comments", "summary", "narrative"],
 }
 

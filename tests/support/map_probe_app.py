@@ -23,9 +23,9 @@ if str(ROOT) not in sys.path:
 
 from present.assets import SETUP_HINT, add_offline_support, assets_ready  # noqa: E402
 
-DATA = Path("/work/shared/data")
+DATA = ROOT / "data" / "sample"
 WARDS = DATA / "boundaries" / "wards_2013_E07000213.geojson"
-CRIMES = DATA / "police" / "surrey" / "2024-01-surrey-street.csv"
+CRIMES = DATA / "police" / "2024-01" / "2024-01-surrey-street.csv"
 WARD_COLOUR = "#3355ff"  # the test looks for SVG paths with this stroke
 
 

@@ -1,0 +1,46 @@
+# One command to run the app, one to run the tests; both install what they need first.
+# `make run`  -> install, set up the database with the bundled sample, start the app
+# `make test` -> install (including Debian's chromium for browser tests), lint, run every test
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8501
+
+.PHONY: run test install setup assets browser lint bench clean
+
+run: setup
+	$(PY) -m streamlit run app.py --server.port $(PORT) --server.address localhost
+
+test: install assets browser
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+assets: static/vendor/.ready
+
+static/vendor/.ready: package-lock.json scripts/vendor_assets.py $(VENV)/.installed
+	npm ci --no-audit --no-fund --loglevel=error
+	$(PY) scripts/vendor_assets.py
+	touch $@
+
+setup: install assets
+	$(VENV)/bin/hotspots setup
+
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium; }
+
+bench: setup
+	$(PY) bench/bench_import_detect.py
+
+clean:
+	rm -rf $(VENV) node_modules static/vendor data/hotspots.sqlite*

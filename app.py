@@ -1,0 +1,13 @@
+"""Streamlit entry point: the CSP hotspot service's pages (the pages call library functions)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+st.set_page_config(page_title="CSP hotspots", layout="wide")
+
+pages = st.navigation([
+    st.Page("pages/hotspot_map.py", title="Hotspot map", default=True),
+    st.Page("pages/data.py", title="Data"),
+])
+pages.run()
