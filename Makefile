@@ -7,12 +7,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
 
-.PHONY: run test install setup assets browser lint bench clean
+.PHONY: run test install setup assets browser postgres bench clean
 
 run: setup
 	$(PY) -m streamlit run app.py --server.port $(PORT) --server.address localhost
 
-test: install assets browser
+test: install assets browser postgres
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
 
@@ -38,6 +38,9 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium; }
+
+postgres:
+	bash scripts/ensure_postgres.sh
 
 bench: setup
 	$(PY) bench/bench_import_detect.py

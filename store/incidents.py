@@ -89,7 +89,9 @@ def load_incidents(engine: Engine, month_from: str | None = None, month_to: str 
         minx, miny, maxx, maxy = bounds
         query = query.where(t.c.easting.between(minx, maxx), t.c.northing.between(miny, maxy))
     with engine.connect() as conn:
-        return pd.read_sql(query.order_by(t.c.id), conn)
+        frame = pd.read_sql(query.order_by(t.c.id), conn)
+    # An empty result comes back with object columns; keep coordinates numeric regardless.
+    return frame.astype({"lon": float, "lat": float, "easting": float, "northing": float})
 
 
 def list_rejects(engine: Engine, limit: int | None = None) -> pd.DataFrame:
