@@ -68,6 +68,32 @@ def future_dates(parsed: pd.Series, now: datetime | None = None) -> pd.Series:
     return parsed > pd.Timestamp(now or datetime.now())
 
 
+def _number_pair(x_text: pd.Series, y_text: pd.Series, x_name: str, y_name: str
+                 ) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series, RowReasons]:
+    """Strip and parse two coordinate columns; mark empty and non-numeric values."""
+    x_s = x_text.fillna("").str.strip()
+    y_s = y_text.fillna("").str.strip()
+    x = pd.to_numeric(x_s, errors="coerce")
+    y = pd.to_numeric(y_s, errors="coerce")
+    reasons = RowReasons(x_text.index)
+    reasons.mark((x_s == "") & (y_s == ""), "no coordinates", f"{x_name}/{y_name}")
+    reasons.mark(x_s == "", f"{x_name} is empty", x_name)
+    reasons.mark(y_s == "", f"{y_name} is empty", y_name)
+    reasons.mark(x.isna(), f"{x_name} '" + x_s + "' is not a number", x_name)
+    reasons.mark(y.isna(), f"{y_name} '" + y_s + "' is not a number", y_name)
+    return x_s, y_s, x, y, reasons
+
+
+def _located(reasons: RowReasons, lon: pd.Series, lat: pd.Series, easting: pd.Series,
+             northing: pd.Series) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
+    """Points (both CRSs) for the rows that passed, NaN elsewhere, plus reasons and columns."""
+    points = pd.DataFrame({"lon": lon.round(6), "lat": lat.round(6),
+                           "easting": easting.round(1), "northing": northing.round(1)},
+                          index=reasons.reason.index, dtype=float)
+    points[~reasons.ok] = np.nan
+    return points, reasons.reason, reasons.column
+
+
 def check_lonlat(lon_text: pd.Series, lat_text: pd.Series, lon_name: str, lat_name: str
                  ) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
     """Check longitude/latitude text; return located points and per-row reason and column.
@@ -75,67 +101,32 @@ def check_lonlat(lon_text: pd.Series, lat_text: pd.Series, lon_name: str, lat_na
     The reason is '' where the row is good. Catches: empty, non-numeric, swapped, British
     National Grid numbers in lat/lon columns, and points outside Great Britain.
     """
-    lon_s = lon_text.fillna("").str.strip()
-    lat_s = lat_text.fillna("").str.strip()
-    lon = pd.to_numeric(lon_s, errors="coerce")
-    lat = pd.to_numeric(lat_s, errors="coerce")
-    reasons = RowReasons(lon_text.index)
-    mark = reasons.mark
-
-    mark((lon_s == "") & (lat_s == ""), "no coordinates", f"{lon_name}/{lat_name}")
-    mark(lon_s == "", f"{lon_name} is empty", lon_name)
-    mark(lat_s == "", f"{lat_name} is empty", lat_name)
-    mark(lon.isna(), f"{lon_name} '" + lon_s + "' is not a number", lon_name)
-    mark(lat.isna(), f"{lat_name} '" + lat_s + "' is not a number", lat_name)
+    lon_s, lat_s, lon, lat, reasons = _number_pair(lon_text, lat_text, lon_name, lat_name)
+    both = f"{lon_name}/{lat_name}"
     inside = pd.Series(in_gb_lonlat(lon, lat), index=lon.index)
     swapped = pd.Series(in_gb_lonlat(lat, lon), index=lon.index)
     looks_bng = (lon.abs() > 180) | (lat.abs() > 90)
-    mark(~inside & swapped, f"{lat_name} and {lon_name} look swapped "
-         f"({lat_name} " + lat_s + f", {lon_name} " + lon_s + ")", f"{lon_name}/{lat_name}")
-    mark(~inside & looks_bng, "coordinates " + lon_s + ", " + lat_s + " look like "
-         "eastings/northings, not longitude/latitude", f"{lon_name}/{lat_name}")
-    mark(~inside, "coordinates " + lon_s + ", " + lat_s + " are outside Great Britain",
-         f"{lon_name}/{lat_name}")
-    ok = reasons.ok
-    points = pd.DataFrame(index=lon.index, columns=["lon", "lat", "easting", "northing"],
-                          dtype=float)
-    if ok.any():
-        e, n = lonlat_to_bng(lon[ok].to_numpy(), lat[ok].to_numpy())
-        points.loc[ok, "lon"] = lon[ok].round(6)
-        points.loc[ok, "lat"] = lat[ok].round(6)
-        points.loc[ok, "easting"] = np.round(e, 1)
-        points.loc[ok, "northing"] = np.round(n, 1)
-    return points, reasons.reason, reasons.column
+    reasons.mark(~inside & swapped, f"{lat_name} and {lon_name} look swapped "
+                 f"({lat_name} " + lat_s + f", {lon_name} " + lon_s + ")", both)
+    reasons.mark(~inside & looks_bng, "coordinates " + lon_s + ", " + lat_s + " look like "
+                 "eastings/northings, not longitude/latitude", both)
+    reasons.mark(~inside, "coordinates " + lon_s + ", " + lat_s + " are outside Great Britain",
+                 both)
+    e, n = lonlat_to_bng(lon.where(reasons.ok, 0).to_numpy(), lat.where(reasons.ok, 0).to_numpy())
+    return _located(reasons, lon, lat, pd.Series(e, index=lon.index),
+                    pd.Series(n, index=lon.index))
 
 
 def check_bng(e_text: pd.Series, n_text: pd.Series, e_name: str, n_name: str
               ) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
     """Check Ordnance Survey easting/northing text; same contract as check_lonlat."""
-    e_s = e_text.fillna("").str.strip()
-    n_s = n_text.fillna("").str.strip()
-    e = pd.to_numeric(e_s, errors="coerce")
-    n = pd.to_numeric(n_s, errors="coerce")
-    reasons = RowReasons(e_text.index)
-    mark = reasons.mark
-
-    mark((e_s == "") & (n_s == ""), "no coordinates", f"{e_name}/{n_name}")
-    mark(e_s == "", f"{e_name} is empty", e_name)
-    mark(n_s == "", f"{n_name} is empty", n_name)
-    mark(e.isna(), f"{e_name} '" + e_s + "' is not a number", e_name)
-    mark(n.isna(), f"{n_name} '" + n_s + "' is not a number", n_name)
+    e_s, n_s, e, n, reasons = _number_pair(e_text, n_text, e_name, n_name)
+    both = f"{e_name}/{n_name}"
     looks_lonlat = (e.abs() <= 180) & (n.abs() <= 90)
-    mark(looks_lonlat, "easting/northing " + e_s + ", " + n_s + " look like longitude/latitude",
-         f"{e_name}/{n_name}")
+    reasons.mark(looks_lonlat, "easting/northing " + e_s + ", " + n_s + " look like "
+                 "longitude/latitude", both)
     inside = pd.Series(in_gb_bng(e, n), index=e.index)
-    mark(~inside, "easting/northing " + e_s + ", " + n_s + " are outside Great Britain",
-         f"{e_name}/{n_name}")
-    ok = reasons.ok
-    points = pd.DataFrame(index=e.index, columns=["lon", "lat", "easting", "northing"],
-                          dtype=float)
-    if ok.any():
-        lon, lat = bng_to_lonlat(e[ok].to_numpy(), n[ok].to_numpy())
-        points.loc[ok, "lon"] = np.round(lon, 6)
-        points.loc[ok, "lat"] = np.round(lat, 6)
-        points.loc[ok, "easting"] = e[ok].round(1)
-        points.loc[ok, "northing"] = n[ok].round(1)
-    return points, reasons.reason, reasons.column
+    reasons.mark(~inside, "easting/northing " + e_s + ", " + n_s + " are outside Great Britain",
+                 both)
+    lon, lat = bng_to_lonlat(e.where(reasons.ok, 0).to_numpy(), n.where(reasons.ok, 0).to_numpy())
+    return _located(reasons, pd.Series(lon, index=e.index), pd.Series(lat, index=e.index), e, n)
