@@ -179,3 +179,41 @@ def test_location_text_is_escaped_on_the_map(browser: Browser, app_url: str,
     assert page.title() != "pwned"
     assert frame.evaluate("document.title") != "pwned"
     assert blocked == [] and errors == []
+
+
+def _tw18_postcodes(n: int) -> list[str]:
+    """Real Staines (TW18) postcodes from the bundled Code-Point Open file."""
+    path = ROOT / "data" / "sample" / "postcodes" / "codepoint_open" / "Data" / "CSV" / "tw.csv"
+    with path.open(newline="", encoding="utf-8") as f:
+        codes = [r[0] for r in csv.reader(f) if r[0].startswith("TW18 ") and r[2] != "0"]
+    return codes[:n]
+
+
+def test_council_log_upload_through_the_mapping_form(browser: Browser, app_url: str,
+                                                     tmp_path: Path) -> None:
+    """A council ASB log with its own column names: the form guesses the mapping, good rows go
+    in located by postcode, a bad postcode and a US-style date are set aside with reasons."""
+    header, rows = _real_rows()
+    postcodes = _tw18_postcodes(6)
+    log = [["Log No", "Date Logged", "Nature of Complaint", "Post Code", "Street"]]
+    for i, (row, postcode) in enumerate(zip(rows[:6], postcodes, strict=True)):
+        log.append([f"ASB-{i:04d}", f"{10 + i}/01/2024 14:3{i}", "Noise nuisance", postcode,
+                    row[6]])
+    log.append(["ASB-0100", "12/31/2024", "Noise nuisance", postcodes[0], "On or near Kingston Road"])
+    log.append(["ASB-0101", "15/01/2024", "Noise nuisance", "ZZ99 9ZZ", "On or near Nowhere"])
+    upload = tmp_path / "spelthorne_asb_log.csv"
+    upload.write_bytes(_csv_bytes(log[0], log[1:]))
+
+    page, blocked, errors = open_page(browser, app_url + "/data")
+    page.locator('input[type="file"]').set_input_files([str(upload)])
+    expect(page.get_by_text("Columns of council log spelthorne_asb_log.csv")).to_be_visible()
+    date_box = page.get_by_label("Date (dd/mm/yyyy or yyyy-mm-dd, time optional)")
+    expect(date_box).to_have_value("Date Logged")  # guessed from the header
+    choose(page, "Category / incident type", "Nature of Complaint")
+    page.get_by_role("button", name="Import 1 file(s)").click()
+    expect(page.get_by_text("Imported 6 new incidents")).to_be_visible(timeout=30000)
+    reasons = page.locator('[data-testid="stTable"]').inner_text()
+    assert "is not a date" in reasons
+    assert "is not in the postcode lookup" in reasons
+    page.screenshot(path=str(ARTIFACTS / "data_page_council_log.png"), full_page=True)
+    assert blocked == [] and errors == []
