@@ -199,7 +199,7 @@ def test_council_log_upload_through_the_mapping_form(browser: Browser, app_url: 
     for i, (row, postcode) in enumerate(zip(rows[:6], postcodes, strict=True)):
         log.append([f"ASB-{i:04d}", f"{10 + i}/01/2024 14:3{i}", "Noise nuisance", postcode,
                     row[6]])
-    log.append(["ASB-0100", "12/31/2024", "Noise nuisance", postcodes[0], "On or near Kingston Road"])
+    log.append(["ASB-0100", "12/31/2024", "Noise nuisance", postcodes[0], "Kingston Road"])
     log.append(["ASB-0101", "15/01/2024", "Noise nuisance", "ZZ99 9ZZ", "On or near Nowhere"])
     upload = tmp_path / "spelthorne_asb_log.csv"
     upload.write_bytes(_csv_bytes(log[0], log[1:]))
