@@ -42,6 +42,12 @@ def decode_text(name: str, data: bytes) -> str:
         return data.decode("cp1252", errors="replace")
 
 
+def read_header(name: str, data: bytes) -> list[str]:
+    """The first row's column names, stripped (raises FileImportError for non-CSV files)."""
+    first = decode_text(name, data).splitlines()[0]
+    return [h.strip() for h in next(csv.reader(io.StringIO(first)))]
+
+
 def read_rows(name: str, data: bytes) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Parse CSV bytes into (rows as strings with a `_row` number, ragged rows as rejects).
 

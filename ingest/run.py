@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,7 +10,7 @@ from sqlalchemy import Engine
 
 from ingest.council import ColumnMapping, parse_council
 from ingest.police import looks_like_police, parse_police
-from ingest.readcsv import decode_text
+from ingest.readcsv import read_header
 from ingest.result import FileImport, FileImportError
 from store.incidents import save_import
 
@@ -62,8 +60,7 @@ def parse_file(name: str, data: bytes, mapping: ColumnMapping | None = None) -> 
                           skipped="outcomes and stop-and-search files hold no street incidents")
     kind = "police.uk"
     try:
-        header_line = decode_text(name, data).splitlines()[0]
-        header = [h.strip() for h in next(csv.reader(io.StringIO(header_line)))]
+        header = read_header(name, data)
         if mapping is not None or not looks_like_police(header, name):
             kind = "council log"
             return parse_council(name, data, mapping)

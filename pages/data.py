@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
 import pandas as pd
 import streamlit as st
 
 from ingest.council import ColumnMapping, guess_mapping
 from ingest.police import looks_like_police
-from ingest.readcsv import decode_text
+from ingest.readcsv import read_header
 from ingest.result import FileImportError
 from ingest.run import IngestReport, ingest_bytes
 from present import appstate
@@ -32,10 +29,9 @@ engine = appstate.engine()
 def header_of(name: str, data: bytes) -> list[str] | str:
     """The file's column names, or a message saying why it cannot be read."""
     try:
-        first = decode_text(name, data).splitlines()[0]
+        return read_header(name, data)
     except FileImportError as exc:
         return exc.message
-    return [h.strip() for h in next(csv.reader(io.StringIO(first)))]
 
 
 def show_report(report: IngestReport) -> None:

@@ -7,8 +7,6 @@ tests/artifacts/.
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 import subprocess
 import sys
@@ -19,11 +17,11 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from present.assets import SETUP_HINT, assets_ready
+from tests.sample_data import codepoint_rows, csv_bytes, read_police
 from tests.support.browser import block_external, launch_chromium, run_streamlit, wait_for_map
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "tests" / "artifacts"
-SAMPLE_MONTH = ROOT / "data" / "sample" / "police" / "2024-01" / "2024-01-surrey-street.csv"
 HOSTILE = '<img src=x onerror="document.title=\'pwned\'">'
 HOTSPOT_STROKE = '.leaflet-overlay-pane path[stroke="#c0392b"]'
 
@@ -110,15 +108,9 @@ def test_filters_change_the_ranking(browser: Browser, app_url: str) -> None:
 
 
 def _real_rows() -> tuple[list[str], list[list[str]]]:
-    with SAMPLE_MONTH.open(newline="", encoding="utf-8") as f:
-        rows = list(csv.reader(f))
-    return rows[0], [r for r in rows[1:] if r[8].startswith("Spelthorne") and r[4]]
-
-
-def _csv_bytes(header: list[str], rows: list[list[str]]) -> bytes:
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerows([header, *rows])
-    return out.getvalue().encode("utf-8")
+    """Header and located Spelthorne records of the bundled 2024-01 file."""
+    header, rows = read_police("2024-01")
+    return header, [r for r in rows if r[8].startswith("Spelthorne") and r[4]]
 
 
 def test_upload_reports_bad_rows_and_bad_files(browser: Browser, app_url: str,
@@ -130,7 +122,7 @@ def test_upload_reports_bad_rows_and_bad_files(browser: Browser, app_url: str,
     bad_month = list(rows[41])
     bad_month[1] = "2024-13"
     month_file = tmp_path / "2024-01-surrey-street.csv"
-    month_file.write_bytes(_csv_bytes(header, [*good, swapped, bad_month]))
+    month_file.write_bytes(csv_bytes(header, [*good, swapped, bad_month]))
     header_only = tmp_path / "header-only.csv"
     header_only.write_text(",".join(header) + "\n", encoding="utf-8")
 
@@ -159,7 +151,7 @@ def test_location_text_is_escaped_on_the_map(browser: Browser, app_url: str,
         row[9] = "Escaping check"
         hostile.append(row)
     upload = tmp_path / "2024-01-escaping-street.csv"
-    upload.write_bytes(_csv_bytes(header, hostile))
+    upload.write_bytes(csv_bytes(header, hostile))
     page, blocked, errors = open_page(browser, app_url + "/data")
     page.locator('input[type="file"]').set_input_files([str(upload)])
     page.get_by_role("button", name="Import 1 file(s)").click()
@@ -181,20 +173,12 @@ def test_location_text_is_escaped_on_the_map(browser: Browser, app_url: str,
     assert blocked == [] and errors == []
 
 
-def _tw18_postcodes(n: int) -> list[str]:
-    """Real Staines (TW18) postcodes from the bundled Code-Point Open file."""
-    path = ROOT / "data" / "sample" / "postcodes" / "codepoint_open" / "Data" / "CSV" / "tw.csv"
-    with path.open(newline="", encoding="utf-8") as f:
-        codes = [r[0] for r in csv.reader(f) if r[0].startswith("TW18 ") and r[2] != "0"]
-    return codes[:n]
-
-
 def test_council_log_upload_through_the_mapping_form(browser: Browser, app_url: str,
                                                      tmp_path: Path) -> None:
     """A council ASB log with its own column names: the form guesses the mapping, good rows go
     in located by postcode, a bad postcode and a US-style date are set aside with reasons."""
     header, rows = _real_rows()
-    postcodes = _tw18_postcodes(6)
+    postcodes = [r["postcode"] for r in codepoint_rows("TW18 ") if r["easting"]][:6]
     log = [["Log No", "Date Logged", "Nature of Complaint", "Post Code", "Street"]]
     for i, (row, postcode) in enumerate(zip(rows[:6], postcodes, strict=True)):
         log.append([f"ASB-{i:04d}", f"{10 + i}/01/2024 14:3{i}", "Noise nuisance", postcode,
@@ -202,7 +186,7 @@ def test_council_log_upload_through_the_mapping_form(browser: Browser, app_url: 
     log.append(["ASB-0100", "12/31/2024", "Noise nuisance", postcodes[0], "Kingston Road"])
     log.append(["ASB-0101", "15/01/2024", "Noise nuisance", "ZZ99 9ZZ", "On or near Nowhere"])
     upload = tmp_path / "spelthorne_asb_log.csv"
-    upload.write_bytes(_csv_bytes(log[0], log[1:]))
+    upload.write_bytes(csv_bytes(log[0], log[1:]))
 
     page, blocked, errors = open_page(browser, app_url + "/data")
     page.locator('input[type="file"]').set_input_files([str(upload)])

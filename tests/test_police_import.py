@@ -62,6 +62,13 @@ def single_reject(report) -> dict:
     return report.files[0]
 
 
+def stored_single_reject(database, path) -> dict:
+    """Import a file with one bad row among 20 and return that row's stored reject record."""
+    single_reject(ingest_paths(database.engine, [path]))
+    [reject] = list_rejects(database.engine).to_dict("records")
+    return reject
+
+
 # --- the real sample --------------------------------------------------------------------------
 
 
@@ -213,16 +220,14 @@ def test_row_without_coordinates_is_rejected(fresh_db, tmp_path):
     rows[4][header.index("Longitude")] = ""
     rows[4][header.index("Latitude")] = ""
     path = write_csv(tmp_path / "2024-01-surrey-street.csv", header, rows)
-    single_reject(ingest_paths(fresh_db.engine, [path]))
-    [reject] = list_rejects(fresh_db.engine).to_dict("records")
+    reject = stored_single_reject(fresh_db, path)
     assert (reject["file_name"], reject["row_number"]) == (str(path), 6)
     assert reject["reason"] == "no coordinates"
 
 
 def test_non_numeric_coordinate_is_rejected(fresh_db, tmp_path):
     path, row = corrupted(tmp_path, "Longitude", "-0.51O239")  # letter O for zero
-    single_reject(ingest_paths(fresh_db.engine, [path]))
-    [reject] = list_rejects(fresh_db.engine).to_dict("records")
+    reject = stored_single_reject(fresh_db, path)
     assert reject["row_number"] == row
     assert reject["column"] == "Longitude"
     assert reject["reason"] == "Longitude '-0.51O239' is not a number"
@@ -233,8 +238,7 @@ def test_coordinates_outside_great_britain_are_rejected(fresh_db, tmp_path):
     rows[7][header.index("Longitude")] = "2.352222"  # Paris
     rows[7][header.index("Latitude")] = "48.856613"
     path = write_csv(tmp_path / "2024-01-surrey-street.csv", header, rows)
-    single_reject(ingest_paths(fresh_db.engine, [path]))
-    [reject] = list_rejects(fresh_db.engine).to_dict("records")
+    reject = stored_single_reject(fresh_db, path)
     assert reject["row_number"] == 9
     assert "outside Great Britain" in reject["reason"]
     assert reject["column"] == "Longitude/Latitude"
@@ -245,16 +249,14 @@ def test_swapped_latitude_and_longitude_are_rejected_as_swapped(fresh_db, tmp_pa
     lon, lat = header.index("Longitude"), header.index("Latitude")
     rows[2][lon], rows[2][lat] = rows[2][lat], rows[2][lon]
     path = write_csv(tmp_path / "2024-01-surrey-street.csv", header, rows)
-    single_reject(ingest_paths(fresh_db.engine, [path]))
-    [reject] = list_rejects(fresh_db.engine).to_dict("records")
+    reject = stored_single_reject(fresh_db, path)
     assert reject["row_number"] == 4
     assert "swapped" in reject["reason"]
 
 
 def test_invalid_month_is_rejected(fresh_db, tmp_path):
     path, row = corrupted(tmp_path, "Month", "2024-13")
-    single_reject(ingest_paths(fresh_db.engine, [path]))
-    [reject] = list_rejects(fresh_db.engine).to_dict("records")
+    reject = stored_single_reject(fresh_db, path)
     assert reject["row_number"] == row
     assert reject["column"] == "Month"
     assert reject["reason"] == "Month '2024-13' is not a valid YYYY-MM month"
@@ -262,8 +264,7 @@ def test_invalid_month_is_rejected(fresh_db, tmp_path):
 
 def test_empty_crime_type_is_rejected(fresh_db, tmp_path):
     path, row = corrupted(tmp_path, "Crime type", "")
-    single_reject(ingest_paths(fresh_db.engine, [path]))
-    [reject] = list_rejects(fresh_db.engine).to_dict("records")
+    reject = stored_single_reject(fresh_db, path)
     assert reject["row_number"] == row
     assert reject["reason"] == "Crime type is empty"
 
