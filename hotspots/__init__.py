@@ -1,11 +1,49 @@
-"""Hotspot methods. Every `hotspot_*` function returns the same GeoDataFrame columns:
-geometry (EPSG:27700), count, score, rank, method, parameters (JSON text).
+"""Hotspot methods. Every `hotspot_*` function takes incidents (easting/northing in EPSG:27700)
+and an area's land, and returns the same GeoDataFrame columns: rank, count, score, method,
+parameters (JSON text) and geometry (EPSG:27700), ranked best first.
 """
 
+from __future__ import annotations
+
+import inspect
+
 from hotspots.dbscan import hotspot_dbscan
+from hotspots.gistar import hotspot_gistar
 from hotspots.grid import hotspot_grid
+from hotspots.hdbscan import hotspot_hdbscan
+from hotspots.kde import hotspot_kde
 from hotspots.result import HOTSPOT_COLUMNS, select_coverage
+from hotspots.weighted import hotspot_weighted
 
-METHODS = {"grid": hotspot_grid, "dbscan": hotspot_dbscan}
+METHODS = {
+    "weighted": hotspot_weighted,
+    "grid": hotspot_grid,
+    "kde": hotspot_kde,
+    "dbscan": hotspot_dbscan,
+    "hdbscan": hotspot_hdbscan,
+    "gistar": hotspot_gistar,
+}
 
-__all__ = ["HOTSPOT_COLUMNS", "METHODS", "hotspot_dbscan", "hotspot_grid", "select_coverage"]
+METHOD_NAMES = {
+    "weighted": "Weighted counts (pooled, smoothed)",
+    "grid": "Grid counts",
+    "kde": "Kernel density",
+    "dbscan": "DBSCAN clusters",
+    "hdbscan": "HDBSCAN clusters",
+    "gistar": "Getis-Ord Gi*",
+}
+
+
+def method_options(method: str) -> set[str]:
+    """The keyword parameters a method accepts (beyond incidents and area)."""
+    return set(list(inspect.signature(METHODS[method]).parameters)[2:])
+
+
+def takes_cell_size(method: str) -> bool:
+    """Whether a method works on cells (and so takes a cell size)."""
+    return "cell_size" in method_options(method)
+
+
+__all__ = ["HOTSPOT_COLUMNS", "METHODS", "METHOD_NAMES", "hotspot_dbscan", "hotspot_gistar",
+           "hotspot_grid", "hotspot_hdbscan", "hotspot_kde", "hotspot_weighted",
+           "method_options", "select_coverage", "takes_cell_size"]

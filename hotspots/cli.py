@@ -27,6 +27,10 @@ def _month(_ctx, param, value: str | None) -> str | None:
     return value
 
 
+def _months(ctx, param, values: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(_month(ctx, param, v) for v in values)
+
+
 class FriendlyGroup(click.Group):
     """Turns the library's validation errors into one-line messages, never tracebacks."""
 
@@ -128,30 +132,48 @@ def rejects(limit: int, as_json: bool) -> None:
         click.echo(f"{r['file_name']} row {r['row_number']} [{r['column'] or '-'}]: {r['reason']}")
 
 
+def _method_choice() -> click.Choice:
+    from hotspots import METHODS
+
+    return click.Choice(list(METHODS))
+
+
 @main.command()
 @click.option("--area", required=True, help="Borough name (any case) or ONS code.")
 @click.option("--from", "month_from", required=True, callback=_month, help="YYYY-MM")
 @click.option("--to", "month_to", required=True, callback=_month, help="YYYY-MM")
 @click.option("--crime-type", "crime_types", multiple=True, help="Repeat for several.")
-@click.option("--method", default=None, help="grid or dbscan (default: grid).")
+@click.option("--method", type=_method_choice(), default=None,
+              help="Default: the method with the best out-of-sample accuracy (weighted).")
 @click.option("--coverage", type=float, default=0.01, show_default=True,
               help="Hotspots together cover at most this share of the area's land.")
-@click.option("--cell-size", type=float, help="Grid cell size in metres (default by rule).")
-@click.option("--eps", type=float, help="DBSCAN radius in metres (default by rule).")
-@click.option("--min-samples", type=int, help="DBSCAN minimum incidents (default by rule).")
+@click.option("--cell-size", type=float, help="Cell size in metres (default by rule).")
+@click.option("--shape", type=click.Choice(["square", "hex"]), help="grid: cell shape.")
+@click.option("--kernel", type=click.Choice(["quartic", "gaussian"]), help="kde: kernel.")
+@click.option("--bandwidth", type=float, help="kde: bandwidth in metres (default by rule).")
+@click.option("--eps", type=float, help="dbscan: radius in metres (default by rule).")
+@click.option("--min-samples", type=int, help="dbscan/hdbscan: minimum incidents (by rule).")
+@click.option("--min-cluster-size", type=int, help="hdbscan: smallest cluster (by rule).")
+@click.option("--distance", type=float, help="gistar: neighbour distance band in metres.")
+@click.option("--neighbours", "k", type=int, help="gistar: k nearest cells instead.")
 @click.option("--out", required=True, type=click.Path(dir_okay=False),
               help="Output file: .geojson (WGS84 polygons) or .csv (table with WKT).")
 def detect(area: str, month_from: str, month_to: str, crime_types: tuple[str, ...],
-           method: str | None, coverage: float, cell_size: float | None, eps: float | None,
-           min_samples: int | None, out: str) -> None:
+           method: str | None, coverage: float, out: str, **options) -> None:
     """Find hotspots and write them as GeoJSON or CSV."""
+    from hotspots import method_options
     from hotspots.analysis import DEFAULT_METHOD, find_hotspots
     from present.export import hotspots_csv, hotspots_geojson
 
-    params = {"cell_size": cell_size} if (method or DEFAULT_METHOD) == "grid" else {
-        "eps": eps, "min_samples": min_samples}
+    method = method or DEFAULT_METHOD
+    accepted = method_options(method)
+    given = {k: v for k, v in options.items() if v is not None}
+    wrong = sorted(k for k in given if k not in accepted)
+    if wrong:
+        names = ", ".join("--" + w.replace("_", "-") for w in wrong)
+        raise click.UsageError(f"{names} does not apply to the {method} method")
     report = find_hotspots(_engine(), area, month_from, month_to, list(crime_types),
-                           method or DEFAULT_METHOD, coverage, **params)
+                           method, coverage, **given)
     path = Path(out)
     text = hotspots_csv(report.hotspots) if path.suffix.lower() == ".csv" else hotspots_geojson(
         report.hotspots)
@@ -160,6 +182,52 @@ def detect(area: str, month_from: str, month_to: str, crime_types: tuple[str, ..
         click.echo(f"Note: {note}", err=True)
     click.echo(report.caption(), err=True)
     click.echo(f"Wrote {len(report.hotspots)} hotspots to {path}")
+
+
+@main.command()
+@click.option("--area", required=True, help="Borough name (any case) or ONS code.")
+@click.option("--test-month", "test_months", multiple=True, callback=_months,
+              help="YYYY-MM; repeat for several (default: every month with enough before it).")
+@click.option("--train-months", type=click.IntRange(1, 120), default=12, show_default=True,
+              help="Months before each test month that each method is fitted on.")
+@click.option("--coverage", type=click.FloatRange(0, 1, min_open=True), default=0.01,
+              show_default=True, help="Share of the land the hotspots may cover.")
+@click.option("--cell-size", type=click.FloatRange(10, 1000), default=50.0, show_default=True,
+              help="Evaluation grid cell size in metres.")
+@click.option("--crime-type", "crime_types", multiple=True,
+              help="Repeat for several (default: all crime, then each type).")
+@click.option("--method", "methods", multiple=True, type=_method_choice(),
+              help="Repeat for several (default: every method).")
+@click.option("--json", "as_json", is_flag=True, help="Print the whole result as JSON.")
+def evaluate(area: str, test_months: tuple[str, ...], train_months: int, coverage: float,
+             cell_size: float, crime_types: tuple[str, ...], methods: tuple[str, ...],
+             as_json: bool) -> None:
+    """Measure every method out of sample: PAI, PEI* and hit rate, month by month."""
+    from hotspots.analysis import evaluate_area
+    from hotspots.evaluate import ALL_CRIME
+
+    types = None
+    if crime_types:
+        types = [ALL_CRIME if t.lower() in ("all", ALL_CRIME.lower()) else t
+                 for t in crime_types]
+    result = evaluate_area(_engine(), area, list(test_months) or None, train_months, coverage,
+                           cell_size, types, list(methods) or None,
+                           progress=None if as_json else _progress_bar())
+    if as_json:
+        click.echo(json.dumps(result.to_dict()))
+        return
+    click.echo(f"{result.area.name}: test months {', '.join(result.test_months)}, each fitted "
+               f"on the {train_months} months before; hotspots cover {coverage:.1%} of the "
+               f"land on {cell_size:g} m cells.")
+    for note in result.notes:
+        click.echo(f"Note: {note}")
+    summary = result.summary
+    for crime, rows in summary.groupby("crime_type", sort=False):
+        click.echo(f"\n{crime} (best: {result.best(crime)})")
+        click.echo(f"  {'method':<18}{'PEI*':>7}{'PAI':>8}{'hit rate':>10}{'incidents':>11}")
+        for _, r in rows.iterrows():
+            click.echo(f"  {r['method']:<18}{r['pei_star']:>7.3f}{r['pai']:>8.1f}"
+                       f"{r['hit_rate']:>10.1%}{r['incidents']:>11,}")
 
 
 @main.command()

@@ -14,6 +14,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 from sklearn.cluster import DBSCAN
 
+from hotspots.cells import check_area
 from hotspots.result import empty_result, make_result, nice_length, points_xy
 
 SPREAD_FACTOR = 3.0  # a core point needs 3x the incidents an even spread would put near it
@@ -40,12 +41,28 @@ def set_min_samples(n_incidents: int, land_area_m2: float, eps: float) -> int:
     return max(5, math.ceil(SPREAD_FACTOR * expected))
 
 
+def cluster_outlines(unique: np.ndarray, labels: np.ndarray, pad: float) -> list:
+    """One outline per cluster label >= 0: the concave hull of its locations, buffered by
+    `pad` metres so a cluster of one or two locations still has an area."""
+    outlines = []
+    for cluster in np.unique(labels[labels >= 0]):
+        hull = shapely.concave_hull(shapely.multipoints(unique[labels == cluster]), ratio=0.5)
+        outlines.append(shapely.buffer(hull, pad))
+    return outlines
+
+
+def located_in(outline: BaseGeometry, unique: np.ndarray) -> np.ndarray:
+    """Which distinct locations fall inside an outline."""
+    return shapely.contains_xy(outline, unique[:, 0], unique[:, 1])
+
+
 def hotspot_dbscan(incidents: pd.DataFrame, area: BaseGeometry, eps: float | None = None,
                    min_samples: int | None = None) -> object:
     """Density clusters as outlined areas (concave hull of members, buffered by eps/4).
 
     count = score = incidents inside the outline, so clusters rank by how many they hold.
     """
+    check_area(area)
     xy = points_xy(incidents)
     land = float(area.area)
     if len(xy) == 0:
@@ -59,20 +76,10 @@ def hotspot_dbscan(incidents: pd.DataFrame, area: BaseGeometry, eps: float | Non
     params = {"eps_m": eps, "eps_rule": eps_rule, "min_samples": min_samples,
               "min_samples_rule": ms_rule, "distinct_locations": int(len(unique))}
     labels = DBSCAN(eps=eps, min_samples=min_samples).fit(unique, sample_weight=weights).labels_
-    clusters = [c for c in np.unique(labels) if c >= 0]
-    if not clusters:
+    if not (labels >= 0).any():
         return empty_result("dbscan", params, f"no cluster reaches {min_samples} incidents "
                             f"within {eps:g} m: lower min_samples or widen eps")
-    pad = eps / 4
-    outlines = []
-    for cluster in clusters:
-        members = shapely.multipoints(unique[labels == cluster])
-        hull = shapely.concave_hull(members, ratio=0.5)
-        outlines.append(shapely.buffer(hull, pad))
-    outlines = np.array(outlines, dtype=object)
-    counts = np.array([
-        weights[shapely.contains_xy(outline, unique[:, 0], unique[:, 1])].sum()
-        for outline in outlines
-    ])
+    outlines = cluster_outlines(unique, labels, pad=eps / 4)
+    counts = np.array([weights[located_in(o, unique)].sum() for o in outlines])
     # Ranked by incidents inside the outline: "hotspot 1 holds the most incidents".
-    return make_result(list(outlines), counts, counts, "dbscan", params)
+    return make_result(outlines, counts, counts, "dbscan", params)
