@@ -27,8 +27,9 @@ def set_cell_size(area: BaseGeometry) -> float:
 
 
 def check_area(area: BaseGeometry) -> None:
-    """Refuse an area with no land: nothing could be a hotspot in it."""
-    if area is None or area.is_empty or area.area <= 0:
+    """Refuse an area with no land: nothing could be a hotspot in it. Slivers left where a
+    boundary and a river nearly coincide (under 5 cm wide) do not count as land."""
+    if area is None or area.is_empty or area.area <= 0 or area.buffer(-0.05).is_empty:
         raise HotspotInputError(
             "the area has no land to find hotspots in (is it all water, or empty?): "
             "check the boundary, or the water layer taken out of it")
@@ -107,8 +108,15 @@ class Raster:
         return self.size * self.size / 1e6
 
 
+def check_positive(name: str, value: float | None, unit: str = " of metres") -> None:
+    """Refuse a given parameter that is zero, negative or not a number (None = by rule)."""
+    if value is not None and not (math.isfinite(value) and value > 0):
+        raise HotspotInputError(f"{name} must be a positive number{unit}, not {value}")
+
+
 def choose_cell_size(area: BaseGeometry, cell_size: float | None) -> tuple[float, str]:
     """The cell size given, or the rule's; with the rule's name for the parameters."""
-    if cell_size:
+    check_positive("cell size", cell_size)
+    if cell_size is not None:
         return float(cell_size), "given"
     return set_cell_size(area), "1/50 of the area's shorter side, rounded down"

@@ -23,15 +23,20 @@ from hotspots.result import HotspotInputError, points_xy
 def change_test(before: np.ndarray, after: np.ndarray, ratio: float = 1.0) -> np.ndarray:
     """Two-sided p-value that `after` differs from `before` beyond chance: given the total,
     after ~ Binomial(before + after, ratio / (1 + ratio)) when the rate is unchanged, where
-    ratio = length of the after period / length of the before period (exact conditional test
-    for two Poisson counts)."""
+    ratio = length of the after period / length of the before period (the exact conditional
+    test for two Poisson counts, as R's poisson.test). The p-value sums every outcome no more
+    likely than the one seen, as scipy's binomtest does."""
     before = np.asarray(before, dtype=int)
     after = np.asarray(after, dtype=int)
     total = before + after
     share = ratio / (1 + ratio)
-    lower = stats.binom.cdf(after, total, share)
-    upper = stats.binom.sf(after - 1, total, share)
-    return np.minimum(1.0, 2 * np.minimum(lower, upper))
+    p = np.ones(len(total))
+    for n in np.unique(total[total > 0]):
+        pmf = stats.binom.pmf(np.arange(n + 1), n, share)
+        rows = total == n
+        seen = pmf[after[rows]]
+        p[rows] = np.minimum(1.0, (pmf[None, :] <= seen[:, None] * (1 + 1e-7)) @ pmf)
+    return p
 
 
 def hotspot_change(before: pd.DataFrame, after: pd.DataFrame, area: BaseGeometry,

@@ -132,6 +132,19 @@ def rejects(limit: int, as_json: bool) -> None:
         click.echo(f"{r['file_name']} row {r['row_number']} [{r['column'] or '-'}]: {r['reason']}")
 
 
+def selection_options(command):
+    """--area, --from, --to and --crime-type: how every analysis command selects incidents."""
+    for option in reversed([
+        click.option("--area", required=True, help="Borough name (any case) or ONS code."),
+        click.option("--from", "month_from", required=True, callback=_month, help="YYYY-MM"),
+        click.option("--to", "month_to", required=True, callback=_month, help="YYYY-MM"),
+        click.option("--crime-type", "crime_types", multiple=True,
+                     help="Repeat for several."),
+    ]):
+        command = option(command)
+    return command
+
+
 def _method_choice() -> click.Choice:
     from hotspots import METHODS
 
@@ -139,10 +152,7 @@ def _method_choice() -> click.Choice:
 
 
 @main.command()
-@click.option("--area", required=True, help="Borough name (any case) or ONS code.")
-@click.option("--from", "month_from", required=True, callback=_month, help="YYYY-MM")
-@click.option("--to", "month_to", required=True, callback=_month, help="YYYY-MM")
-@click.option("--crime-type", "crime_types", multiple=True, help="Repeat for several.")
+@selection_options
 @click.option("--method", type=_method_choice(), default=None,
               help="Default: the method with the best out-of-sample accuracy (weighted).")
 @click.option("--coverage", type=float, default=0.01, show_default=True,
@@ -228,6 +238,79 @@ def evaluate(area: str, test_months: tuple[str, ...], train_months: int, coverag
         for _, r in rows.iterrows():
             click.echo(f"  {r['method']:<18}{r['pei_star']:>7.3f}{r['pai']:>8.1f}"
                        f"{r['hit_rate']:>10.1%}{r['incidents']:>11,}")
+
+
+def _write_frame(frame, out: str) -> None:
+    """A per-cell or per-place result to GeoJSON (WGS84) or CSV (formulas guarded)."""
+    from geo.crs import WGS84
+    from present.export import safe_csv
+
+    path = Path(out)
+    if path.suffix.lower() == ".csv":
+        centres = frame.geometry.centroid.to_crs(WGS84)
+        table = frame.drop(columns="geometry").assign(
+            centroid_lat=centres.y.round(6), centroid_lon=centres.x.round(6))
+        path.write_text(safe_csv(table), encoding="utf-8")
+    else:
+        path.write_text(frame.to_crs(WGS84).to_json(drop_id=True), encoding="utf-8")
+    click.echo(f"Wrote {len(frame)} rows to {path}")
+
+
+@main.command()
+@selection_options
+@click.option("--top", type=click.IntRange(1, 1000), default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the table as JSON.")
+def repeats(area: str, month_from: str, month_to: str, crime_types: tuple[str, ...], top: int,
+            as_json: bool) -> None:
+    """The places (snap points, addresses) with the most incidents, month by month."""
+    from hotspots.analysis import find_repeats
+
+    table = find_repeats(_engine(), area, month_from, month_to, list(crime_types), top)
+    if as_json:
+        click.echo(table.drop(columns="geometry").to_json(orient="records"))
+        return
+    for _, r in table.iterrows():
+        click.echo(f"{r['rank']:>3}  {r['count']:>5}  {r['location']}  ({r['first_month']} to "
+                   f"{r['last_month']}; {r['top_types']})")
+
+
+@main.command()
+@click.option("--area", required=True, help="Borough name (any case) or ONS code.")
+@click.option("--before", nargs=2, required=True, callback=_months, metavar="FROM TO",
+              help="First period, two YYYY-MM months.")
+@click.option("--after", nargs=2, required=True, callback=_months, metavar="FROM TO",
+              help="Second period, two YYYY-MM months.")
+@click.option("--crime-type", "crime_types", multiple=True, help="Repeat for several.")
+@click.option("--cell-size", type=float, help="Cell size in metres (default by rule).")
+@click.option("--out", required=True, type=click.Path(dir_okay=False),
+              help="Output file: .geojson or .csv.")
+def change(area: str, before: tuple[str, str], after: tuple[str, str],
+           crime_types: tuple[str, ...], cell_size: float | None, out: str) -> None:
+    """Per-cell change between two periods, with an exact test of significance."""
+    from hotspots.analysis import compare_periods
+
+    frame = compare_periods(_engine(), area, before, after, list(crime_types), cell_size)
+    for direction, n in frame["direction"].value_counts().items():
+        click.echo(f"{n:>6} cells: {direction}")
+    _write_frame(frame, out)
+
+
+@main.command()
+@selection_options
+@click.option("--period-months", type=click.IntRange(1, 24), default=1, show_default=True)
+@click.option("--cell-size", type=float, help="Cell size in metres (default by rule).")
+@click.option("--out", required=True, type=click.Path(dir_okay=False),
+              help="Output file: .geojson or .csv.")
+def classify(area: str, month_from: str, month_to: str, crime_types: tuple[str, ...],
+             period_months: int, cell_size: float | None, out: str) -> None:
+    """Emerging, persistent, intermittent and former hot spots, cell by cell."""
+    from hotspots.analysis import classify_periods
+
+    frame = classify_periods(_engine(), area, month_from, month_to, list(crime_types),
+                             cell_size, period_months)
+    for category, n in frame["category"].value_counts().items():
+        click.echo(f"{n:>6} cells: {category}")
+    _write_frame(frame, out)
 
 
 @main.command()

@@ -14,8 +14,14 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 from sklearn.cluster import DBSCAN
 
-from hotspots.cells import check_area
-from hotspots.result import empty_result, make_result, nice_length, points_xy
+from hotspots.cells import check_area, check_positive
+from hotspots.result import (
+    HotspotInputError,
+    empty_result,
+    make_result,
+    nice_length,
+    points_xy,
+)
 
 SPREAD_FACTOR = 3.0  # a core point needs 3x the incidents an even spread would put near it
 
@@ -63,6 +69,8 @@ def hotspot_dbscan(incidents: pd.DataFrame, area: BaseGeometry, eps: float | Non
     count = score = incidents inside the outline, so clusters rank by how many they hold.
     """
     check_area(area)
+    check_positive("eps", eps)
+    check_positive("min_samples", min_samples, unit="")
     xy = points_xy(incidents)
     land = float(area.area)
     if len(xy) == 0:
@@ -73,6 +81,8 @@ def hotspot_dbscan(incidents: pd.DataFrame, area: BaseGeometry, eps: float | Non
     eps = float(eps) if eps else set_eps(land, len(unique))
     ms_rule = "given" if min_samples else "3x the even-spread count within eps, at least 5"
     min_samples = int(min_samples) if min_samples else set_min_samples(len(xy), land, eps)
+    if min_samples < 1:
+        raise HotspotInputError("min_samples must be at least 1 incident")
     params = {"eps_m": eps, "eps_rule": eps_rule, "min_samples": min_samples,
               "min_samples_rule": ms_rule, "distinct_locations": int(len(unique))}
     labels = DBSCAN(eps=eps, min_samples=min_samples).fit(unique, sample_weight=weights).labels_

@@ -129,15 +129,24 @@ class EvaluationGrid:
 
 
 def score_selection(chosen: np.ndarray, test_counts: np.ndarray, cell_area: float,
-                    land_area: float) -> dict:
-    """Hit rate, PAI and PEI* of the chosen cells against the test month's incidents."""
-    total = float(test_counts.sum())
+                    land_area: float, total: int | None = None) -> dict:
+    """Hit rate, PAI and PEI* of the chosen cells against the test month's incidents.
+
+    `total` is every test incident in the area (default: those on the grid's land cells); a
+    method that chose nothing scores 0, not "not measured".
+    """
+    total = float(test_counts.sum() if total is None else total)
     hits = float(test_counts[chosen].sum()) if len(chosen) else 0.0
     best = float(np.sort(test_counts)[::-1][: len(chosen)].sum()) if len(chosen) else 0.0
     share = len(chosen) * cell_area / land_area
     hit_rate = hits / total if total else np.nan
-    pai = hit_rate / share if share and total else np.nan
-    pei = hits / best if best else np.nan
+    if not total:
+        pai = pei = np.nan
+    elif not len(chosen):
+        pai = pei = 0.0
+    else:
+        pai = hit_rate / share
+        pei = hits / best if best else 0.0
     return {"hit_rate": hit_rate, "pai": pai, "pei_star": pei, "hits": int(hits),
             "area_km2": len(chosen) * cell_area / 1e6, "area_share": share,
             "incidents": int(total)}
@@ -178,7 +187,7 @@ def rolling_origin(incidents: pd.DataFrame, land: BaseGeometry, test_months: lis
             for candidate in candidates:
                 base = {"method": candidate.label, "crime_type": crime, "test_month": month,
                         "train_months": train_months, "train_incidents": len(train)}
-                if test_counts.sum() == 0:
+                if len(test) == 0:
                     continue
                 try:
                     found = (candidate.fit(train, land, cell_size, everything)
@@ -188,7 +197,7 @@ def rolling_origin(incidents: pd.DataFrame, land: BaseGeometry, test_months: lis
                     found, note = None, str(exc)
                 chosen = grid.choose(found, train_counts)
                 rows.append({**base, **score_selection(chosen, test_counts, cell_area,
-                                                       land.area), "note": note})
+                                                       land.area, len(test)), "note": note})
     if progress:
         progress(1.0, "done")
     return pd.DataFrame(rows, columns=[

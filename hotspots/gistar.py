@@ -23,7 +23,7 @@ from scipy.spatial import cKDTree
 from shapely.geometry.base import BaseGeometry
 
 from geo.crs import BNG
-from hotspots.cells import Raster, check_area, choose_cell_size
+from hotspots.cells import Raster, check_area, check_positive, choose_cell_size
 from hotspots.result import HotspotInputError, empty_result, make_result, points_xy
 
 # ArcGIS Gi_Bin: +-3 at 99% confidence, +-2 at 95%, +-1 at 90%, 0 not significant.
@@ -83,8 +83,7 @@ def gistar_cells(incidents: pd.DataFrame, area: BaseGeometry, cell_size: float |
     """Gi* for every land cell (empty ones included): count, z, p, adjusted p and class."""
     check_area(area)
     cell_size, cell_rule = choose_cell_size(area, cell_size)
-    if distance is not None and distance <= 0:
-        raise HotspotInputError("the neighbour distance must be a positive number of metres")
+    check_positive("the neighbour distance", distance)
     if distance and distance < cell_size:
         raise HotspotInputError(
             f"a neighbour distance of {distance:g} m is shorter than the {cell_size:g} m "
@@ -126,6 +125,10 @@ def hotspot_gistar(incidents: pd.DataFrame, area: BaseGeometry, cell_size: float
     """
     if len(points_xy(incidents)) == 0:
         check_area(area)
+        cell_size, _ = choose_cell_size(area, cell_size)
+        check_positive("the neighbour distance", distance)
+        if k is not None and k < 1:
+            raise HotspotInputError("k must be at least 1 neighbour")
         return empty_result("gistar", {"cell_size_m": cell_size},
                             "no incidents match the selection")
     cells = gistar_cells(incidents, area, cell_size, distance, k)

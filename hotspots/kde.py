@@ -15,7 +15,7 @@ import pandas as pd
 from scipy.signal import fftconvolve
 from shapely.geometry.base import BaseGeometry
 
-from hotspots.cells import Raster, check_area, choose_cell_size
+from hotspots.cells import Raster, check_area, check_positive, choose_cell_size
 from hotspots.result import HotspotInputError, empty_result, make_result, points_xy
 
 KERNELS = ("quartic", "gaussian")
@@ -94,8 +94,7 @@ def hotspot_kde(incidents: pd.DataFrame, area: BaseGeometry, bandwidth: float | 
     cell_size, cell_rule = choose_cell_size(area, cell_size)
     xy = points_xy(incidents)
     params = {"cell_size_m": cell_size, "cell_size_rule": cell_rule, "kernel": kernel}
-    if bandwidth is not None and bandwidth <= 0:
-        raise HotspotInputError("bandwidth must be a positive number of metres")
+    check_positive("bandwidth", bandwidth)
     if bandwidth and bandwidth < cell_size:
         raise HotspotInputError(
             f"a bandwidth of {bandwidth:g} m is smaller than the {cell_size:g} m cells, so the "

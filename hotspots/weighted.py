@@ -20,7 +20,7 @@ import pandas as pd
 from scipy.ndimage import convolve
 from shapely.geometry.base import BaseGeometry
 
-from hotspots.cells import Raster, check_area
+from hotspots.cells import Raster, check_area, check_positive
 from hotspots.result import HotspotInputError, empty_result, make_result, points_xy
 
 CELL_SIZE = 50.0  # the evaluation's cell size: street scale, where the method was measured
@@ -52,7 +52,8 @@ def hotspot_weighted(incidents: pd.DataFrame, area: BaseGeometry, cell_size: flo
     check_area(area)
     if pool < 0 or smooth < 0:
         raise HotspotInputError("pool and smooth weights cannot be negative")
-    cell_size, rule = (float(cell_size), "given") if cell_size else (
+    check_positive("cell size", cell_size)
+    cell_size, rule = (float(cell_size), "given") if cell_size is not None else (
         CELL_SIZE, "50 m, the street-scale cells it was evaluated on")
     raster = Raster.over(area, cell_size, pad=cell_size)
     xy = points_xy(incidents)

@@ -1,19 +1,175 @@
-"""Hotspot map page: pick area, months, crime types and method; see the map and the ranking."""
+"""Hotspot map page: pick area, months, crime types and method; see the map and the ranking,
+which method predicts best here (measured on this area's own data) and the repeat locations."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
 from geo.areas import UnknownAreaError
-from hotspots import METHODS
+from hotspots import METHOD_NAMES, METHODS, method_options
+from hotspots.analysis import DEFAULT_METHOD, Evaluation
+from hotspots.evaluate import ALL_CRIME, Candidate, default_candidates
+from hotspots.repeat import repeat_locations
 from hotspots.result import HotspotInputError
 from present import appstate
 from present.assets import SETUP_HINT, assets_ready
 from present.export import hotspots_csv, hotspots_geojson, hotspots_table
 from present.map import build_map
 
-METHOD_LABELS = {"grid": "Grid counts", "dbscan": "DBSCAN clusters"}
+
+@dataclass(frozen=True)
+class Param:
+    """One method parameter as the sidebar asks for it: a number (0 = the method's rule) or a
+    choice (the first choice is the method's default)."""
+
+    name: str
+    label: str
+    help: str
+    step: int = 25
+    maximum: int = 5000
+    integer: bool = False
+    choices: tuple[str, ...] = ()
+
+
+CELL_RULE = Param("cell_size", "Cell size (m)", "0 = 1/50 of the area's shorter side")
+PARAMETERS: dict[str, list[Param]] = {
+    "weighted": [Param("cell_size", "Cell size (m)",
+                       "0 = 50 m, the street-scale cells the method was tested on")],
+    "grid": [CELL_RULE, Param("shape", "Cell shape", "Hexagons: flat-to-flat width = cell size",
+                              choices=("square", "hex"))],
+    "kde": [CELL_RULE,
+            Param("bandwidth", "Bandwidth (m)",
+                  "0 = the bandwidth.nrd rule on the incidents, at least the cell size"),
+            Param("kernel", "Kernel", "Quartic: the usual crime-mapping kernel",
+                  choices=("quartic", "gaussian"))],
+    "dbscan": [Param("eps", "eps (m)", "0 = mean spacing of distinct locations, 50-150 m",
+                     maximum=2000),
+               Param("min_samples", "min_samples",
+                     "0 = 3x the even-spread count within eps, at least 5", step=1,
+                     maximum=100000, integer=True)],
+    "hdbscan": [Param("min_cluster_size", "min_cluster_size",
+                      "0 = 3x the even-spread count within the mean spacing of locations, "
+                      "at least 5", step=1, maximum=100000, integer=True),
+                Param("min_samples", "min_samples", "0 = equal to min_cluster_size", step=1,
+                      maximum=100000, integer=True)],
+    "gistar": [CELL_RULE,
+               Param("distance", "Neighbour distance (m)",
+                     "0 = cell size x 1.41: the 8 touching cells"),
+               Param("k", "Neighbours (k nearest cells)", "0 = use the neighbour distance",
+                     step=1, maximum=500, integer=True)],
+}
+CANDIDATES = {c.label: c for c in default_candidates()}
+PLAIN_WORDS = (
+    "Each method was fitted on the months before a test month and its hotspots compared with "
+    "where that month's incidents happened. **PAI**: how many times more incidents the "
+    "hotspots catch than their share of the area. **PEI\\***: share of the best possible "
+    "catch for that area, 1.0 = perfect. **Hit rate**: share of the month's incidents inside "
+    "the hotspots.")
+
+
+def parameter_inputs(method: str) -> tuple[tuple[str, float | int | str], ...]:
+    """The method's parameter widgets; (name, value) pairs of those given (hashable)."""
+    chosen: list[tuple[str, float | int | str]] = []
+    for param in PARAMETERS.get(method, []):
+        if param.name not in method_options(method):
+            continue
+        key = f"param_{method}_{param.name}"
+        if param.choices:
+            chosen.append((param.name, st.selectbox(param.label, param.choices, key=key,
+                                                    help=param.help)))
+            continue
+        value = st.number_input(param.label, min_value=0, max_value=param.maximum, value=0,
+                                step=param.step, key=key, help=param.help)
+        if value:
+            chosen.append((param.name, int(value) if param.integer else float(value)))
+    return tuple(chosen)
+
+
+def choices_of(method: str, params: dict) -> dict:
+    """A method's choice parameters (shape, kernel), defaults filled in."""
+    defaults = {p.name: p.choices[0] for p in PARAMETERS.get(method, []) if p.choices}
+    return {**defaults, **{k: v for k, v in params.items() if k in defaults}}
+
+
+def is_selected(candidate: Candidate, method: str, params: dict) -> bool:
+    """Whether the map is drawn with the candidate's method and choices."""
+    return (candidate.method == method
+            and choices_of(method, params) == choices_of(method, candidate.params))
+
+
+def describe(method: str, params: dict, cell_size: float | None = None) -> str:
+    """How a method and its choices read in the sidebar, e.g. 'Grid counts (Cell shape: hex)';
+    with `cell_size`, the cell size too for methods that work on cells."""
+    labels = {p.name: p.label for p in PARAMETERS.get(method, [])}
+    extra = [f"{labels[k]}: {v}" for k, v in choices_of(method, params).items()]
+    if cell_size and "cell_size" in method_options(method):
+        extra.append(f"{labels.get('cell_size', 'Cell size (m)')}: {cell_size:g}")
+    name = METHOD_NAMES.get(method, method)
+    return f"{name} ({', '.join(extra)})" if extra else name
+
+
+def describe_months(months: list[str]) -> str:
+    """'2024-01', or '2023-10 to 2024-01 (4 months)' for consecutive months."""
+    if len(months) <= 2:
+        return " and ".join(months)
+    span = pd.period_range(months[0], months[-1], freq="M")
+    if len(span) == len(months):
+        return f"{months[0]} to {months[-1]} ({len(months)} months)"
+    return ", ".join(months)
+
+
+def accuracy_table(rows: pd.DataFrame) -> pd.DataFrame:
+    """The evaluation summary as text, formatted as `hotspots evaluate` prints it."""
+    def fmt(value: float, pattern: str) -> str:
+        return "–" if pd.isna(value) else format(value, pattern)
+    return pd.DataFrame({
+        "Method": rows["method"],
+        "PEI*": rows["pei_star"].map(lambda v: fmt(v, ".3f")),
+        "PAI": rows["pai"].map(lambda v: fmt(v, ".1f")),
+        "Hit rate": rows["hit_rate"].map(lambda v: fmt(v, ".1%")),
+        "Incidents": rows["incidents"].map(lambda v: f"{int(v):,}"),
+    })
+
+
+def show_accuracy(result: Evaluation, focus: str, method: str, params: dict,
+                  map_cell_size: float | None) -> None:
+    """The summary table for one crime type and the method it recommends."""
+    summary = result.summary
+    best = result.best(focus)
+    if best is None and focus != ALL_CRIME:
+        st.info(f"Too few {focus} incidents in the test month(s) to compare the methods; "
+                f"showing {ALL_CRIME} instead.")
+        focus, best = ALL_CRIME, result.best(ALL_CRIME)
+    if best is None:
+        st.info("No method could be measured: the test month(s) hold no incidents here.")
+        return
+    rows = summary[summary["crime_type"] == focus]
+    st.table(accuracy_table(rows), hide_index=True)
+    top = rows[rows["method"] == best].iloc[0]
+    st.markdown(f"Recommended for {focus}: **{best}** (PEI\\* {top['pei_star']:.2f}, tested on "
+                f"{describe_months(result.test_months)}, fitted on the {result.train_months} "
+                "months before)")
+    candidate = CANDIDATES.get(best)
+    if candidate is None:
+        return
+    if not is_selected(candidate, method, params):
+        st.warning(f"The map is drawn with {describe(method, params)}, which did less well "
+                   f"here: choose {describe(candidate.method, candidate.params, result.cell_size)}"
+                   f" under Method to use {best}.")
+    else:
+        st.success("The map already uses the recommended method.")
+        if ("cell_size" in method_options(method) and map_cell_size
+                and float(map_cell_size) != result.cell_size):
+            st.caption(f"It was tested on {result.cell_size:g} m cells; the map uses "
+                       f"{float(map_cell_size):g} m cells (set Cell size to "
+                       f"{result.cell_size:g} under Method parameters to match).")
+    for note in result.notes:
+        st.caption(f"Note: {note}")
+
 
 st.title("Hotspot map")
 version = appstate.data_version()
@@ -32,22 +188,13 @@ with st.sidebar:
                                             value=(default_from, months[-1]), key="months")
     crime_types = st.multiselect("Crime types (none = all)", appstate.category_list(version),
                                  key="crime_types")
-    method = st.radio("Method", list(METHODS), format_func=lambda m: METHOD_LABELS.get(m, m),
-                      key="method", horizontal=True)
+    method_keys = list(METHODS)
+    method = st.selectbox("Method", method_keys, index=method_keys.index(DEFAULT_METHOD),
+                          format_func=lambda m: METHOD_NAMES.get(m, m), key="method")
     coverage_pct = st.slider("Hotspots cover at most this % of the land", 0.25, 10.0, 1.0, 0.25,
                              key="coverage")
-    with st.expander("Method parameters (blank = chosen by rule)"):
-        if method == "grid":
-            cell = st.number_input("Cell size (m)", min_value=0, max_value=5000, value=0,
-                                   step=25, help="0 = 1/50 of the area's shorter side")
-            params = (("cell_size", float(cell)),) if cell else ()
-        else:
-            eps = st.number_input("eps (m)", min_value=0, max_value=2000, value=0, step=25,
-                                  help="0 = mean spacing of distinct locations, 50-150 m")
-            min_samples = st.number_input("min_samples", min_value=0, max_value=100000,
-                                          value=0, help="0 = 3x the even-spread count")
-            params = tuple((k, float(v)) for k, v in (("eps", eps), ("min_samples", min_samples))
-                           if v)
+    with st.expander("Method parameters (0 = chosen by rule)"):
+        params = parameter_inputs(method)
 
 try:
     report = appstate.hotspot_report(area, month_from, month_to, tuple(crime_types), method,
@@ -89,3 +236,38 @@ with right:
                            file_name=f"{stem}.geojson", mime="application/geo+json")
         st.download_button("Download CSV", hotspots_csv(report.hotspots),
                            file_name=f"{stem}.csv", mime="text/csv")
+
+st.divider()
+st.subheader("Which method works best here?")
+focus = crime_types[0] if len(crime_types) == 1 else ALL_CRIME
+st.caption(PLAIN_WORDS)
+if not st.session_state.get("accuracy_requested"):
+    st.write(f"Test every method on {area}'s stored months for {focus} (takes a few seconds).")
+    st.button("Measure accuracy", key="measure_accuracy",
+              on_click=lambda: st.session_state.update(accuracy_requested=True))
+if st.session_state.get("accuracy_requested"):
+    evaluated = (ALL_CRIME,) if focus == ALL_CRIME else (ALL_CRIME, focus)
+    try:
+        result = appstate.evaluation(area, evaluated, coverage_pct / 100, version)
+    except HotspotInputError as exc:
+        st.info(f"Accuracy cannot be measured yet: {exc}")
+    else:
+        if len(crime_types) > 1:
+            st.caption(f"Several crime types are chosen: the table is for {ALL_CRIME}.")
+        st.caption(f"{area}; hotspots cover {coverage_pct / 100:.2%} of the land, as on the "
+                   f"map; methods that work on cells were tested on {result.cell_size:g} m "
+                   "cells.")
+        show_accuracy(result, focus, method, dict(params),
+                      report.parameters.get("cell_size_m"))
+
+st.subheader("Repeat locations")
+repeats = repeat_locations(report.incidents, top=10)
+types = ", ".join(crime_types) if crime_types else "all crime and ASB"
+st.caption(f"The places with the most incidents in the selection ({area}, {month_from} to "
+           f"{month_to}, {types}). police.uk puts each crime at the nearest of a fixed set of "
+           "points (\"On or near …\"), so a problem place recurs under the same name.")
+if repeats.empty:
+    st.write("No place has two or more incidents in this selection.")
+else:
+    st.table(repeats[["rank", "location", "count", "top_types", "first_month", "last_month"]],
+             hide_index=True)

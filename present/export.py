@@ -63,3 +63,12 @@ def hotspots_csv(hotspots: gpd.GeoDataFrame) -> str:
     for column in TEXT_COLUMNS:
         table[column] = table[column].map(_cell_safe)
     return table.to_csv(index=False)
+
+
+def safe_csv(frame: pd.DataFrame) -> str:
+    """Any table as CSV, every text cell guarded against spreadsheet formulas."""
+    guarded = frame.copy()
+    for column in guarded.columns:
+        if guarded[column].dtype == object or pd.api.types.is_string_dtype(guarded[column]):
+            guarded[column] = guarded[column].map(_cell_safe)
+    return guarded.to_csv(index=False)

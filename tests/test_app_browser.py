@@ -8,14 +8,19 @@ tests/artifacts/.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
+import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 
+from hotspots.evaluate import ALL_CRIME, default_candidates
 from present.assets import SETUP_HINT, assets_ready
 from tests.sample_data import codepoint_rows, csv_bytes, read_police
 from tests.support.browser import block_external, launch_chromium, run_streamlit, wait_for_map
@@ -59,11 +64,49 @@ def open_page(browser: Browser, url: str) -> tuple[Page, list[str], list[str]]:
 def choose(page: Page, label: str, option: str) -> None:
     """Pick an option in a Streamlit selectbox or multiselect by its label, typing to filter
     (long option lists are virtualised: only the first few are in the page)."""
-    box = page.get_by_label(label)
+    box = page.get_by_label(label, exact=True)
     box.click()
     box.fill(option)
     page.get_by_role("option", name=option, exact=True).click()
     page.keyboard.press("Escape")  # a multiselect's list stays open after a pick
+
+
+def hotspot_count(page: Page) -> int:
+    """The number in the ranking's heading, "N hotspots, ranked"."""
+    heading = page.get_by_text("hotspots, ranked").inner_text()
+    return int(re.match(r"\s*(\d+) hotspots", heading).group(1))
+
+
+def wait_for_hotspots(page: Page, expected: int, unlike: list[str] | None = None,
+                      timeout_s: float = 60) -> list[str]:
+    """Wait until the map draws `expected` hotspot outlines that differ from `unlike` (the
+    previous map's), and return their SVG path data."""
+    deadline = time.monotonic() + timeout_s
+    outlines: list[str] = []
+    while time.monotonic() < deadline:
+        frame = wait_for_map(page)
+        try:
+            outlines = frame.locator(HOTSPOT_STROKE).evaluate_all(
+                "els => els.map(e => e.getAttribute('d'))")
+        except PlaywrightError:  # the map was being redrawn
+            outlines = []
+        if len(outlines) == expected and outlines != unlike:
+            return outlines
+        page.wait_for_timeout(250)
+    raise AssertionError(f"the map shows {len(outlines)} hotspot outlines, expected {expected}"
+                         f"{' new ones' if unlike else ''}")
+
+
+def top_repeat_location(area_prefix: str, months: list[str]) -> tuple[str, int]:
+    """The place with the most located incidents in the bundled sample (by point and
+    location text), read with the csv module; the area taken from the LSOA name."""
+    places: Counter[tuple[str, str, str]] = Counter()
+    for month in months:
+        _, rows = read_police(month)
+        places.update((r[4], r[5], r[6]) for r in rows
+                      if r[8].startswith(area_prefix) and r[4])
+    (_, _, location), count = places.most_common(1)[0]
+    return location, count
 
 
 def test_map_page_shows_hotspots_offline(browser: Browser, app_url: str) -> None:
@@ -99,12 +142,84 @@ def test_filters_change_the_ranking(browser: Browser, app_url: str) -> None:
     expect(page.get_by_text("Parameters:")).to_contain_text("Shoplifting", timeout=30000)
     after = page.get_by_text("The hotspots hold").inner_text()
     assert before != after
-    page.get_by_text("DBSCAN clusters").click()
+    choose(page, "Method", "DBSCAN clusters")
     expect(page.get_by_text("Parameters:")).to_contain_text("eps_m", timeout=30000)
     frame = wait_for_map(page)
     frame.wait_for_selector(HOTSPOT_STROKE, state="attached", timeout=30000)
     page.screenshot(path=str(ARTIFACTS / "hotspot_map_dbscan_shoplifting.png"), full_page=True)
     assert blocked == []
+
+
+def test_every_method_redraws_the_map(browser: Browser, app_url: str) -> None:
+    """Kernel density, then Getis-Ord Gi*: each time the map is drawn again with as many
+    hotspot outlines as the ranking lists, and Gi*'s are not KDE's."""
+    page, blocked, errors = open_page(browser, app_url)
+    wait_for_map(page)
+    caption = page.get_by_text("Parameters:")
+    expect(caption).to_contain_text("weighted hotspots")  # the default method
+    choose(page, "Method", "Kernel density")
+    expect(caption).to_contain_text("kde hotspots", timeout=30000)
+    expect(caption).to_contain_text("bandwidth_m")
+    kde = wait_for_hotspots(page, hotspot_count(page))
+    assert kde
+    choose(page, "Method", "Getis-Ord Gi*")
+    expect(caption).to_contain_text("gistar hotspots", timeout=30000)
+    expect(caption).to_contain_text("neighbours")
+    gistar = wait_for_hotspots(page, hotspot_count(page), unlike=kde)
+    assert gistar
+    frame = wait_for_map(page)
+    frame.locator(HOTSPOT_STROKE).first.hover(force=True)
+    expect(frame.locator(".leaflet-tooltip")).to_contain_text("Hotspot", timeout=10000)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    page.screenshot(path=str(ARTIFACTS / "hotspot_map_gistar.png"), full_page=True)
+    assert blocked == [] and errors == []
+
+
+def test_accuracy_table_recommends_a_method(browser: Browser, app_url: str) -> None:
+    """'Measure accuracy' shows the rolling-origin table and the method that did best, for
+    all crime and then for the one crime type chosen."""
+    labels = [c.label for c in default_candidates()]
+    page, blocked, errors = open_page(browser, app_url)
+    wait_for_map(page)
+    page.get_by_role("button", name="Measure accuracy").click()
+    line = page.get_by_text(f"Recommended for {ALL_CRIME}:")
+    expect(line).to_be_visible(timeout=60000)
+    assert any(f"{ALL_CRIME}: {label} (PEI* 0." in line.inner_text() or
+               f"{ALL_CRIME}: {label} (PEI* 1." in line.inner_text() for label in labels), \
+        line.inner_text()
+    expect(line).to_contain_text("fitted on the 12 months before")
+    table = page.locator('[data-testid="stTable"]').filter(has_text="PEI*")
+    text = table.inner_text()
+    for column in ("Method", "PEI*", "PAI", "Hit rate", "Incidents"):
+        assert column in text
+    assert all(label in text for label in labels)
+    verdict = page.get_by_text(re.compile("already uses the recommended method|did less well"))
+    expect(verdict).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "hotspot_accuracy.png"), full_page=True)
+
+    choose(page, "Crime types (none = all)", "Shoplifting")
+    expect(page.get_by_text("Recommended for Shoplifting:")).to_be_visible(timeout=60000)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert blocked == [] and errors == []
+
+
+def test_repeat_locations_name_the_top_place(browser: Browser, app_url: str) -> None:
+    """Spelthorne, the default twelve months (2023-02 to 2024-01): the repeat-locations
+    table starts with the place the raw files have most incidents at."""
+    months = [f"2023-{m:02d}" for m in range(2, 13)] + ["2024-01"]
+    location, count = top_repeat_location("Spelthorne", months)
+    page, blocked, errors = open_page(browser, app_url)
+    wait_for_map(page)
+    choose(page, "Area", "Spelthorne")
+    expect(page.get_by_text("Parameters:")).to_contain_text("Spelthorne", timeout=30000)
+    expect(page.get_by_text("Parameters:")).to_contain_text("2023-02 to 2024-01")
+    table = page.locator('[data-testid="stTable"]').filter(has_text="first_month")
+    expect(table).to_contain_text(location, timeout=30000)
+    first = table.locator("tbody tr").first
+    expect(first).to_contain_text(location)
+    expect(first).to_contain_text(str(count))
+    assert table.locator("tbody tr").count() == 10
+    assert blocked == [] and errors == []
 
 
 def _real_rows() -> tuple[list[str], list[list[str]]]:
@@ -160,6 +275,9 @@ def test_location_text_is_escaped_on_the_map(browser: Browser, app_url: str,
     page.goto(app_url)
     wait_for_map(page)
     choose(page, "Area", "Spelthorne")
+    # Grid cells are drawn large enough to hover; the default weighted method's 50 m cells are
+    # ~2 px at the opening zoom, so the mouse lands on a neighbour (another hotspot).
+    choose(page, "Method", "Grid counts")
     choose(page, "Crime types (none = all)", "Escaping check")
     expect(page.get_by_text("Parameters:")).to_contain_text("Escaping check", timeout=30000)
     frame = wait_for_map(page)
