@@ -49,6 +49,7 @@ from typing import Any, TypeVar
 
 import psutil
 import sqlalchemy
+from machine import cpu_model, reset_peak_rss, vm_hwm_mb
 from sqlalchemy import Engine, MetaData
 
 from geo.layers import load_layer, seed_bundled_layers
@@ -74,17 +75,6 @@ T = TypeVar("T")
 
 # --- machine ---------------------------------------------------------------------------------
 
-def cpu_model() -> str:
-    """The CPU model name from /proc/cpuinfo, else what `platform` knows."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.lower().startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
 def machine_info(database: str) -> dict[str, Any]:
     """What the figures were measured on."""
     return {
@@ -102,24 +92,11 @@ def machine_info(database: str) -> dict[str, Any]:
 
 # --- memory and timing -----------------------------------------------------------------------
 
-def reset_peak_rss() -> bool:
-    """Reset the kernel's resident-memory high-water mark (VmHWM); False if not possible."""
-    try:
-        with open("/proc/self/clear_refs", "w") as handle:
-            handle.write("5")
-        return True
-    except OSError:
-        return False
-
-
 def peak_rss_mb() -> float:
     """This process's resident-memory high-water mark in MB (VmHWM, else getrusage)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
+    peak = vm_hwm_mb()
+    if peak is not None:
+        return peak
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KB on Linux
 
 

@@ -21,6 +21,7 @@ from hotspots.result import (
     make_result,
     nice_length,
     points_xy,
+    unique_pairs,
 )
 
 SPREAD_FACTOR = 3.0  # a core point needs 3x the incidents an even spread would put near it
@@ -28,9 +29,8 @@ SPREAD_FACTOR = 3.0  # a core point needs 3x the incidents an even spread would 
 
 def distinct_points(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Distinct locations (to the metre) and how many incidents each holds."""
-    rounded = np.round(xy, 0)
-    unique, counts = np.unique(rounded, axis=0, return_counts=True)
-    return unique, counts
+    metres, counts = unique_pairs(np.round(xy[:, 0]), np.round(xy[:, 1]))
+    return metres.astype(float), counts
 
 
 def set_eps(land_area_m2: float, n_locations: int) -> float:

@@ -10,7 +10,13 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from hotspots.cells import Raster, check_area, choose_cell_size
-from hotspots.result import HotspotInputError, empty_result, make_result, points_xy
+from hotspots.result import (
+    HotspotInputError,
+    empty_result,
+    make_result,
+    points_xy,
+    unique_pairs,
+)
 
 SHAPES = ("square", "hex")
 
@@ -63,13 +69,13 @@ def hotspot_grid(incidents: pd.DataFrame, area: BaseGeometry, cell_size: float |
         return empty_result("grid", params, "no incidents match the selection")
     if shape == "hex":
         q, r = hex_cells(xy, cell_size)
-        cells, counts = np.unique(np.column_stack([q, r]), axis=0, return_counts=True)
+        cells, counts = unique_pairs(q, r)
         geometries = hex_polygons(cells[:, 0], cells[:, 1], cell_size)
         cell_km2 = math.sqrt(3) / 2 * cell_size * cell_size / 1e6
     else:
         col = np.floor(xy[:, 0] / cell_size).astype(np.int64)
         row = np.floor(xy[:, 1] / cell_size).astype(np.int64)
-        cells, counts = np.unique(np.column_stack([col, row]), axis=0, return_counts=True)
+        cells, counts = unique_pairs(col, row)
         x0, y0 = cells[:, 0] * cell_size, cells[:, 1] * cell_size
         geometries = shapely.box(x0, y0, x0 + cell_size, y0 + cell_size)
         cell_km2 = cell_size * cell_size / 1e6

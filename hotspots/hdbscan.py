@@ -21,7 +21,12 @@ from hotspots.dbscan import (
     set_eps,
     set_min_samples,
 )
-from hotspots.result import empty_result, make_result, points_xy
+from hotspots.result import HotspotInputError, empty_result, make_result, points_xy
+
+# sklearn's HDBSCAN builds its tree over every incident, in time that grows about with the
+# square of their number (bench/bench_hotspots.py: 0.3 s for a borough-year, 19 s for 100k,
+# a projected half hour for 1M), so larger selections are refused with a way forward.
+MAX_INCIDENTS = 150_000
 
 
 def hotspot_hdbscan(incidents: pd.DataFrame, area: BaseGeometry,
@@ -39,6 +44,11 @@ def hotspot_hdbscan(incidents: pd.DataFrame, area: BaseGeometry,
         return empty_result("hdbscan", {"min_cluster_size": min_cluster_size,
                                         "min_samples": min_samples},
                             "no incidents match the selection")
+    if len(xy) > MAX_INCIDENTS:
+        raise HotspotInputError(
+            f"HDBSCAN on {len(xy):,} incidents would take many minutes (it works on every "
+            f"incident; the limit is {MAX_INCIDENTS:,}): choose fewer months or crime types, "
+            "or DBSCAN, which handles millions in seconds")
     unique, weights = distinct_points(xy)
     land = float(area.area)
     scale = set_eps(land, len(unique))

@@ -354,3 +354,14 @@ def test_cli_detect_uses_the_default_method(sample_db, tmp_path):
                            method=DEFAULT_METHOD)
     assert [f["properties"]["count"] for f in features] == report.hotspots["count"].tolist()
     assert f"Wrote {len(report.hotspots)} hotspots" in done.stdout
+
+
+def test_hdbscan_refuses_a_selection_too_big_to_finish(land):
+    from hotspots.hdbscan import MAX_INCIDENTS
+
+    rng = np.random.default_rng(3)
+    minx, miny, maxx, maxy = land.bounds
+    many = pd.DataFrame({"easting": rng.uniform(minx, maxx, MAX_INCIDENTS + 1),
+                         "northing": rng.uniform(miny, maxy, MAX_INCIDENTS + 1)})
+    with pytest.raises(HotspotInputError, match="choose fewer months or crime types, or DBSCAN"):
+        METHODS["hdbscan"](many, land)
