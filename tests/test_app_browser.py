@@ -132,18 +132,25 @@ def test_map_page_shows_hotspots_offline(browser: Browser, app_url: str) -> None
     assert errors == []
 
 
+def settled(page: Page, text: str, containing: str) -> str:
+    """The one element holding `text` once the rerun has replaced the stale one (Streamlit
+    keeps the previous run's elements on the page until the new ones arrive)."""
+    expect(page.get_by_text(text).filter(has_text=containing)).to_have_count(1, timeout=30000)
+    expect(page.get_by_text(text)).to_have_count(1, timeout=30000)
+    return page.get_by_text(text).inner_text()
+
+
 def test_filters_change_the_ranking(browser: Browser, app_url: str) -> None:
     page, blocked, _ = open_page(browser, app_url)
     wait_for_map(page)
     choose(page, "Area", "Spelthorne")
-    expect(page.get_by_text("Parameters:")).to_contain_text("Spelthorne")
-    before = page.get_by_text("The hotspots hold").inner_text()
+    settled(page, "Parameters:", "Spelthorne")
+    before = settled(page, "The hotspots hold", "")
     choose(page, "Crime types (none = all)", "Shoplifting")
-    expect(page.get_by_text("Parameters:")).to_contain_text("Shoplifting", timeout=30000)
-    after = page.get_by_text("The hotspots hold").inner_text()
-    assert before != after
+    settled(page, "Parameters:", "Shoplifting")
+    expect(page.get_by_text("The hotspots hold")).not_to_have_text(before, timeout=30000)
     choose(page, "Method", "DBSCAN clusters")
-    expect(page.get_by_text("Parameters:")).to_contain_text("eps_m", timeout=30000)
+    settled(page, "Parameters:", "eps_m")
     frame = wait_for_map(page)
     frame.wait_for_selector(HOTSPOT_STROKE, state="attached", timeout=30000)
     page.screenshot(path=str(ARTIFACTS / "hotspot_map_dbscan_shoplifting.png"), full_page=True)
@@ -155,16 +162,13 @@ def test_every_method_redraws_the_map(browser: Browser, app_url: str) -> None:
     hotspot outlines as the ranking lists, and Gi*'s are not KDE's."""
     page, blocked, errors = open_page(browser, app_url)
     wait_for_map(page)
-    caption = page.get_by_text("Parameters:")
-    expect(caption).to_contain_text("weighted hotspots")  # the default method
+    settled(page, "Parameters:", "weighted hotspots")  # the default method
     choose(page, "Method", "Kernel density")
-    expect(caption).to_contain_text("kde hotspots", timeout=30000)
-    expect(caption).to_contain_text("bandwidth_m")
+    assert "bandwidth_m" in settled(page, "Parameters:", "kde hotspots")
     kde = wait_for_hotspots(page, hotspot_count(page))
     assert kde
     choose(page, "Method", "Getis-Ord Gi*")
-    expect(caption).to_contain_text("gistar hotspots", timeout=30000)
-    expect(caption).to_contain_text("neighbours")
+    assert "neighbours" in settled(page, "Parameters:", "gistar hotspots")
     gistar = wait_for_hotspots(page, hotspot_count(page), unlike=kde)
     assert gistar
     frame = wait_for_map(page)
@@ -211,8 +215,7 @@ def test_repeat_locations_name_the_top_place(browser: Browser, app_url: str) -> 
     page, blocked, errors = open_page(browser, app_url)
     wait_for_map(page)
     choose(page, "Area", "Spelthorne")
-    expect(page.get_by_text("Parameters:")).to_contain_text("Spelthorne", timeout=30000)
-    expect(page.get_by_text("Parameters:")).to_contain_text("2023-02 to 2024-01")
+    assert "2023-02 to 2024-01" in settled(page, "Parameters:", "Spelthorne")
     table = page.locator('[data-testid="stTable"]').filter(has_text="first_month")
     expect(table).to_contain_text(location, timeout=30000)
     first = table.locator("tbody tr").first
@@ -279,7 +282,7 @@ def test_location_text_is_escaped_on_the_map(browser: Browser, app_url: str,
     # ~2 px at the opening zoom, so the mouse lands on a neighbour (another hotspot).
     choose(page, "Method", "Grid counts")
     choose(page, "Crime types (none = all)", "Escaping check")
-    expect(page.get_by_text("Parameters:")).to_contain_text("Escaping check", timeout=30000)
+    settled(page, "Parameters:", "Escaping check")
     frame = wait_for_map(page)
     frame.wait_for_selector(HOTSPOT_STROKE, state="attached", timeout=30000)
     frame.locator(HOTSPOT_STROKE).first.hover(force=True)
@@ -314,8 +317,8 @@ def test_council_log_upload_through_the_mapping_form(browser: Browser, app_url: 
     choose(page, "Category / incident type", "Nature of Complaint")
     page.get_by_role("button", name="Import 1 file(s)").click()
     expect(page.get_by_text("Imported 6 new incidents")).to_be_visible(timeout=30000)
-    reasons = page.locator('[data-testid="stTable"]').inner_text()
-    assert "is not a date" in reasons
-    assert "is not in the postcode lookup" in reasons
+    reasons = page.locator('[data-testid="stTable"]').filter(has_text="is not a date")
+    expect(reasons).to_have_count(1, timeout=30000)
+    expect(reasons).to_contain_text("is not in the postcode lookup")
     page.screenshot(path=str(ARTIFACTS / "data_page_council_log.png"), full_page=True)
     assert blocked == [] and errors == []
