@@ -71,8 +71,15 @@ def choose(page: Page, label: str, option: str) -> None:
     page.keyboard.press("Escape")  # a multiselect's list stays open after a pick
 
 
+def wait_idle(page: Page) -> None:
+    """Wait for the script run to finish, so no element of the previous run is left."""
+    expect(page.locator('[data-testid="stApp"]')).to_have_attribute(
+        "data-test-script-state", "notRunning", timeout=60000)
+
+
 def hotspot_count(page: Page) -> int:
-    """The number in the ranking's heading, "N hotspots, ranked"."""
+    """The number in the ranking's heading, "N hotspots, ranked", once the run is over."""
+    wait_idle(page)
     heading = page.get_by_text("hotspots, ranked").inner_text()
     return int(re.match(r"\s*(\d+) hotspots", heading).group(1))
 
@@ -136,6 +143,7 @@ def settled(page: Page, text: str, containing: str) -> str:
     """The one element holding `text` once the rerun has replaced the stale one (Streamlit
     keeps the previous run's elements on the page until the new ones arrive)."""
     expect(page.get_by_text(text).filter(has_text=containing)).to_have_count(1, timeout=30000)
+    wait_idle(page)
     expect(page.get_by_text(text)).to_have_count(1, timeout=30000)
     return page.get_by_text(text).inner_text()
 
