@@ -16,7 +16,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geo.crs import BNG
 from hotspots.cells import Raster, check_area, choose_cell_size
-from hotspots.gistar import gistar_cells
+from hotspots.gistar import land_cells
 from hotspots.result import HotspotInputError, points_xy
 
 
@@ -103,7 +103,8 @@ def hotspot_classify(periods: list[pd.DataFrame], area: BaseGeometry,
     if len(periods) < 2:
         raise HotspotInputError("classifying hot spots needs at least two periods")
     cell_size, rule = choose_cell_size(area, cell_size)
-    results = [gistar_cells(frame, area, cell_size) for frame in periods]
+    cells = land_cells(area, cell_size)  # the same cells and neighbours every period
+    results = [cells.frame(frame) for frame in periods]
     z = np.column_stack([r["z"].to_numpy() for r in results])
     sig = np.column_stack([r["p_adjusted"].to_numpy() for r in results]) < p["critical_p"]
     hot, cold = sig & (z > 0), sig & (z < 0)

@@ -80,6 +80,7 @@ class EvaluationGrid:
     cols: np.ndarray
     tree: shapely.STRtree
     budget: int
+    land_index: np.ndarray  # per raster cell (flat), its index among the land cells, or -1
 
     @classmethod
     def over(cls, land: BaseGeometry, cell_size: float, coverage: float) -> EvaluationGrid:
@@ -97,7 +98,9 @@ class EvaluationGrid:
             raise HotspotInputError(
                 f"{coverage:.2%} of this land is less than one {cell_size:g} m cell: "
                 "raise the coverage or use smaller evaluation cells")
-        return cls(raster, rows, cols, shapely.STRtree(centres), budget)
+        land_index = np.full(raster.nrows * raster.ncols, -1)
+        land_index[rows * raster.ncols + cols] = np.arange(len(rows))
+        return cls(raster, rows, cols, shapely.STRtree(centres), budget, land_index)
 
     def counts(self, xy: np.ndarray) -> np.ndarray:
         """Incidents per land cell."""
@@ -112,13 +115,12 @@ class EvaluationGrid:
         # A hotspot smaller than a cell may hold no centre: it takes the cell it lies in.
         inner = shapely.point_on_surface(outlines)
         row, col, on_raster = self.raster.locate(shapely.get_coordinates(inner))
-        lookup = pd.Series(np.arange(len(self.rows)),
-                           index=self.rows * self.raster.ncols + self.cols)
-        flat = pd.Series(row * self.raster.ncols + col)
-        own_cell = flat.map(lookup).to_numpy()
-        extra = on_raster & ~np.isnan(own_cell)
+        own_cell = np.full(len(outlines), -1)
+        own_cell[on_raster] = self.land_index[row[on_raster] * self.raster.ncols
+                                              + col[on_raster]]
+        extra = own_cell >= 0
         spot_idx = np.concatenate([spot_idx, np.nonzero(extra)[0]])
-        cell_idx = np.concatenate([cell_idx, own_cell[extra].astype(int)])
+        cell_idx = np.concatenate([cell_idx, own_cell[extra]])
         if len(cell_idx) == 0:
             return np.array([], dtype=int)
         ranks = hotspots["rank"].to_numpy()[spot_idx]
@@ -174,13 +176,13 @@ def rolling_origin(incidents: pd.DataFrame, land: BaseGeometry, test_months: lis
     steps = max(1, len(test_months) * len(crime_types))
     for i, month in enumerate(test_months):
         window = previous_months(month, train_months)
+        everything = incidents[incidents["month"].isin(window)]
         for j, crime in enumerate(crime_types):
             if progress:
                 progress((i * len(crime_types) + j) / steps, f"{month}: {crime}")
             chosen_type = incidents if crime == ALL_CRIME else incidents[
                 incidents["category"] == crime]
             train = chosen_type[chosen_type["month"].isin(window)]
-            everything = incidents[incidents["month"].isin(window)]
             test = chosen_type[chosen_type["month"] == month]
             train_counts = grid.counts(points_xy(train))
             test_counts = grid.counts(points_xy(test))

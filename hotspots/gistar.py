@@ -14,6 +14,7 @@ to 1e-14 (bench/bench_hotspots.py prints both).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
@@ -78,10 +79,37 @@ def confidence_bins(z: np.ndarray, p_adjusted: np.ndarray) -> np.ndarray:
     return bins * np.sign(z).astype(int)
 
 
-def gistar_cells(incidents: pd.DataFrame, area: BaseGeometry, cell_size: float | None = None,
-                 distance: float | None = None, k: int | None = None,
-                 fdr: bool = True) -> gpd.GeoDataFrame:
-    """Gi* for every land cell (empty ones included): count, z, p, adjusted p and class."""
+@dataclass(frozen=True)
+class LandCells:
+    """The land cells of a Gi* grid and their neighbour weights: built once, then used for
+    the counts of any number of periods."""
+
+    raster: Raster
+    rows: np.ndarray
+    cols: np.ndarray
+    weights: sp.csr_matrix
+    fdr: bool
+    parameters: dict
+
+    def frame(self, incidents: pd.DataFrame) -> gpd.GeoDataFrame:
+        """Gi* of these incidents on every land cell: count, z, p, adjusted p and class."""
+        counts = self.raster.count(points_xy(incidents))[self.rows, self.cols]
+        z = gistar_z(counts, self.weights)
+        p = 2 * stats.norm.sf(np.abs(z))
+        p_adjusted = stats.false_discovery_control(p, method="bh") if self.fdr else p
+        frame = gpd.GeoDataFrame({
+            "count": counts.astype(int), "z": z, "p": p, "p_adjusted": p_adjusted,
+            "gi_bin": confidence_bins(z, p_adjusted),
+        }, geometry=list(self.raster.boxes(self.rows, self.cols)), crs=BNG)
+        frame["class"] = frame["gi_bin"].map(BIN_LABELS)
+        frame.attrs["parameters"] = dict(self.parameters)
+        return frame
+
+
+def land_cells(area: BaseGeometry, cell_size: float | None = None,
+               distance: float | None = None, k: int | None = None,
+               fdr: bool = True) -> LandCells:
+    """Check the parameters, lay the cells over the area's land and link neighbours."""
     check_area(area)
     cell_size, cell_rule = choose_cell_size(area, cell_size)
     check_positive("the neighbour distance", distance)
@@ -100,22 +128,19 @@ def gistar_cells(incidents: pd.DataFrame, area: BaseGeometry, cell_size: float |
               "neighbours": f"{k} nearest cells" if k else f"within {distance:g} m",
               "neighbours_rule": "given" if k else band_rule,
               "p_adjust": "Benjamini-Hochberg FDR" if fdr else "none", "cells": int(land.sum())}
-    counts = raster.count(points_xy(incidents))[rows, cols]
     if len(rows) < 3:
         raise HotspotInputError(f"only {len(rows)} cells of {cell_size:g} m fit on this "
                                 "area's land; Gi* needs more: use smaller cells")
     cx, cy = raster.centres()
     weights = neighbour_matrix(np.column_stack([cx[rows, cols], cy[rows, cols]]), distance, k)
-    z = gistar_z(counts, weights)
-    p = 2 * stats.norm.sf(np.abs(z))
-    p_adjusted = stats.false_discovery_control(p, method="bh") if fdr else p
-    frame = gpd.GeoDataFrame({
-        "count": counts.astype(int), "z": z, "p": p, "p_adjusted": p_adjusted,
-        "gi_bin": confidence_bins(z, p_adjusted),
-    }, geometry=list(raster.boxes(rows, cols)), crs=BNG)
-    frame["class"] = frame["gi_bin"].map(BIN_LABELS)
-    frame.attrs["parameters"] = params
-    return frame
+    return LandCells(raster, rows, cols, weights, fdr, params)
+
+
+def gistar_cells(incidents: pd.DataFrame, area: BaseGeometry, cell_size: float | None = None,
+                 distance: float | None = None, k: int | None = None,
+                 fdr: bool = True) -> gpd.GeoDataFrame:
+    """Gi* for every land cell (empty ones included): count, z, p, adjusted p and class."""
+    return land_cells(area, cell_size, distance, k, fdr).frame(incidents)
 
 
 def hotspot_gistar(incidents: pd.DataFrame, area: BaseGeometry, cell_size: float | None = None,

@@ -9,8 +9,6 @@ import pandas as pd
 
 from geo.crs import WGS84
 
-TEXT_COLUMNS = ["method", "ward", "top_types", "top_location"]
-
 
 def _cell_safe(value: object) -> object:
     """Stop a spreadsheet treating data text as a formula (CSV injection)."""
@@ -59,10 +57,7 @@ def hotspots_table(hotspots: gpd.GeoDataFrame) -> pd.DataFrame:
 
 def hotspots_csv(hotspots: gpd.GeoDataFrame) -> str:
     """CSV of the ranked table with WKT outlines (WGS84); data text guarded against formulas."""
-    table = hotspots_table(hotspots)
-    for column in TEXT_COLUMNS:
-        table[column] = table[column].map(_cell_safe)
-    return table.to_csv(index=False)
+    return safe_csv(hotspots_table(hotspots))
 
 
 def safe_csv(frame: pd.DataFrame) -> str:
