@@ -45,6 +45,7 @@ postgres:
 bench: setup
 	$(PY) bench/bench_import_detect.py
 	$(PY) bench/bench_hotspots.py
+	$(PY) bench/bench_context.py
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor data/hotspots.sqlite*

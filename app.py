@@ -7,7 +7,8 @@ import streamlit as st
 st.set_page_config(page_title="CSP hotspots", layout="wide")
 
 pages = st.navigation([
-    st.Page("pages/hotspot_map.py", title="Hotspot map", default=True),
-    st.Page("pages/data.py", title="Data"),
+    st.Page("views/hotspot_map.py", title="Hotspot map", default=True),
+    st.Page("views/jag_report.py", title="JAG report"),
+    st.Page("views/data.py", title="Data"),
 ])
 pages.run()

@@ -1,4 +1,5 @@
-"""Name hotspots in the JAG's terms: which ward, and which crime types drive them."""
+"""Name hotspots in the JAG's terms: which crime types drive them and where (ward, town
+centre, river and PSPO come from `geo.joins`)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geo.crs import BNG
+from geo.joins import CONTEXT_COLUMNS, ContextLayers, attribute_polygons
 
 
 def incidents_frame(incidents: pd.DataFrame) -> gpd.GeoDataFrame:
@@ -16,22 +18,20 @@ def incidents_frame(incidents: pd.DataFrame) -> gpd.GeoDataFrame:
 
 
 def label_hotspots(hotspots: gpd.GeoDataFrame, incidents: gpd.GeoDataFrame,
-                   wards: gpd.GeoDataFrame, top: int = 3) -> gpd.GeoDataFrame:
-    """Add `ward` (largest overlap), `top_types` ("Shoplifting (41); ...") and `location`."""
+                   layers: ContextLayers | None = None, top: int = 3) -> gpd.GeoDataFrame:
+    """Add `top_types` ("Shoplifting (41); ..."), `top_location`, and with `layers` the ward,
+    LSOA, town centre, distance to water, river frontage and PSPOs of each hotspot."""
     labelled = hotspots.copy()
-    labelled["ward"] = ""
+    for column in CONTEXT_COLUMNS:
+        labelled[column] = "" if column not in ("water_distance_m", "river_frontage") else None
     labelled["top_types"] = ""
     labelled["top_location"] = ""
     if labelled.empty:
         return labelled
-    if len(wards):
-        wards_bng = wards.to_crs(BNG)[["name", "geometry"]]
-        pieces = gpd.overlay(labelled[["rank", "geometry"]], wards_bng, how="intersection",
-                             keep_geom_type=True)
-        if len(pieces):
-            pieces["overlap"] = pieces.geometry.area
-            best = pieces.sort_values("overlap", ascending=False).drop_duplicates("rank")
-            labelled["ward"] = labelled["rank"].map(best.set_index("rank")["name"]).fillna("")
+    if layers is not None:
+        context = attribute_polygons(labelled.geometry, layers)
+        for column in CONTEXT_COLUMNS:
+            labelled[column] = context[column].to_numpy()
     if len(incidents):
         joined = gpd.sjoin(incidents[["category", "location", "geometry"]],
                            labelled[["rank", "geometry"]], predicate="intersects")

@@ -1,7 +1,8 @@
-"""Boundary and context layers: read, validate, store and load (areas, wards, LSOAs, water).
+"""Boundary and context layers: store and load areas, wards, LSOAs, town centres, water, PSPOs.
 
-A layer file may be GeoJSON, GeoPackage or a zipped Shapefile in any CRS it declares; it is
-checked to lie in Great Britain, repaired where invalid, and stored in WGS84.
+Files are read and checked by `geo.layer_files`; here features are given their borough
+(parent), replace what they supersede (a new ward vintage replaces the old one for that
+borough; a drawn town centre replaces the approximation) and are stored in WGS84.
 """
 
 from __future__ import annotations
@@ -14,67 +15,42 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import shapely
+import shapely.geometry
 from sqlalchemy import Engine, func, select
 
 from geo.crs import BNG, WGS84
+from geo.layer_files import (
+    LayerError,
+    LayerFile,
+    check_coordinates_match_crs,
+    check_layer_file,
+    read_layer_file,
+    repair,
+)
 from store.models import Layer
 
+__all__ = ["LayerError", "LayerFile", "check_layer_file", "read_layer_file", "KINDS",
+           "add_layer_file", "add_drawn_feature", "store_layer", "seed_bundled_layers",
+           "load_layer", "list_layers"]
+
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
-KINDS = ("area", "ward", "lsoa", "water")
+KINDS = ("area", "ward", "lsoa", "town-centre", "water", "pspo")
+# Kinds that belong to one borough: each feature is given the area it overlaps most.
+AREA_KINDS = ("ward", "lsoa", "town-centre", "pspo")
+# A new file of these kinds replaces every feature of the kind in the boroughs it covers (a new
+# ward vintage, say); for the other kinds a feature replaces the one with the same code.
+REPLACED_BY_AREA = ("ward", "lsoa")
+POPULATION_FIELDS = (r"population", r"pop(_?\d{4})?", r"usual_?residents", r"all_?ages",
+                     r"residents")
 OLD_WARDS_NOTE = ("2013 ward boundaries: {name} has been re-warded since; load current wards "
                   "with `hotspots layers add ward FILE`")
 BUNDLED_SOURCE = "ONS/OS boundaries (OGL v3), via martinjc/UK-GeoJSON"
 THAMES_SOURCE = "River Thames water polygons, © OpenStreetMap contributors (ODbL)"
 
 
-class LayerError(ValueError):
-    """A layer file that cannot be used, with a message saying what looks wrong."""
-
-
 def slug(text: str) -> str:
     """A code made from a name, for layers whose file has no code field."""
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-
-
-def read_layer_file(path: str | Path) -> gpd.GeoDataFrame:
-    """Read a layer in any declared CRS; check it falls in Great Britain; return it in WGS84."""
-    path = Path(path)
-    name = path.name
-    target = f"zip://{path}" if path.suffix.lower() == ".zip" else str(path)
-    try:
-        frame = gpd.read_file(target)
-    except Exception as exc:  # pyogrio raises several types for unreadable files
-        raise LayerError(f"{name}: cannot be read as GeoJSON, GeoPackage or zipped Shapefile "
-                         f"({exc})") from None
-    if frame.empty:
-        raise LayerError(f"{name}: the file holds no features")
-    if frame.crs is None:
-        raise LayerError(f"{name}: the file does not declare its coordinate reference system")
-    frame = frame[frame.geometry.notna() & ~frame.geometry.is_empty].copy()
-    if frame.empty:
-        raise LayerError(f"{name}: every feature has an empty geometry")
-    _check_coordinates_match_crs(name, frame)
-    invalid = ~frame.geometry.is_valid
-    if invalid.any():
-        frame.loc[invalid, "geometry"] = shapely.make_valid(frame.geometry[invalid].to_numpy())
-    return frame.to_crs(WGS84)
-
-
-def _check_coordinates_match_crs(name: str, frame: gpd.GeoDataFrame) -> None:
-    minx, miny, maxx, maxy = frame.total_bounds
-    if frame.crs.is_geographic:
-        if max(abs(minx), abs(maxx)) > 180 or max(abs(miny), abs(maxy)) > 90:
-            raise LayerError(
-                f"{name}: the file says its coordinates are longitude/latitude ({frame.crs.name})"
-                f" but they run from {minx:.0f},{miny:.0f} to {maxx:.0f},{maxy:.0f}, which look "
-                "like British National Grid metres: re-save it declaring EPSG:27700")
-        if -8.7 <= miny <= 1.9 and 49.8 <= maxx <= 60.9:
-            raise LayerError(f"{name}: longitude and latitude look swapped (x runs {minx:.2f}"
-                             f" to {maxx:.2f}, y {miny:.2f} to {maxy:.2f})")
-    bng = frame.to_crs(BNG).total_bounds
-    if not (0 <= bng[0] and bng[2] <= 700_000 and 0 <= bng[1] and bng[3] <= 1_300_000):
-        raise LayerError(f"{name}: the features do not fall in Great Britain in the CRS the "
-                         f"file declares ({frame.crs.name}); check the file's CRS")
 
 
 def _pick(frame: gpd.GeoDataFrame, wanted: str | None, patterns: tuple[str, ...]) -> str | None:
@@ -91,8 +67,10 @@ def _pick(frame: gpd.GeoDataFrame, wanted: str | None, patterns: tuple[str, ...]
 def store_layer(engine: Engine, kind: str, frame: gpd.GeoDataFrame, source: str,
                 name: str | None = None, code_field: str | None = None,
                 name_field: str | None = None, parent_code: str | None = None,
-                note: str | None = None, replace: bool = True) -> int:
-    """Store features of one kind; an `area` is dissolved into one polygon named `name`."""
+                note: str | None = None, replace: bool = True,
+                population_field: str | None = None, approximate: bool = False) -> int:
+    """Store features of one kind in one transaction; an `area` is dissolved into one polygon
+    named `name`. A `parent_code` column in the frame gives each feature its own borough."""
     if kind not in KINDS:
         raise LayerError(f"unknown layer kind '{kind}'; use one of {', '.join(KINDS)}")
     frame = frame.to_crs(WGS84)
@@ -101,21 +79,39 @@ def store_layer(engine: Engine, kind: str, frame: gpd.GeoDataFrame, source: str,
                                  geometry=[frame.union_all()], crs=WGS84)
         code_col, name_col = "code", "name"
     else:
-        code_col = _pick(frame, code_field, (r".*CD", r"code", r"id", r"gss.*"))
-        name_col = _pick(frame, name_field, (r".*NM", r"name", r"alt_name"))
+        code_col = _pick(frame, code_field, (r".*CD", r"code", r"id", r"gss.*", r"ref.*"))
+        name_col = _pick(frame, name_field, (r".*NM", r"name", r"alt_name", r"title"))
+    pop_col = _pick(frame, population_field, POPULATION_FIELDS)
     now = datetime.now()
     rows = []
     for i, (_, feature) in enumerate(frame.iterrows()):
-        label = str(feature[name_col]) if name_col else f"{name or kind} {i + 1}"
-        code = str(feature[code_col]) if code_col else f"{slug(name or kind)}-{i + 1}"
-        rows.append({"kind": kind, "code": code, "name": label, "parent_code": parent_code,
+        label = str(feature[name_col]) if name_col else (
+            name if name and len(frame) == 1 else f"{name or kind} {i + 1}")
+        code = str(feature[code_col]) if code_col else slug(label)
+        parent = feature.get("parent_code", parent_code) if "parent_code" in frame else \
+            parent_code
+        rows.append({"kind": kind, "code": code, "name": label, "parent_code": parent,
                      "source": source, "note": note, "loaded_at": now,
+                     "population": _population(feature[pop_col]) if pop_col else None,
+                     "approximate": approximate,
                      "geometry_wkb": shapely.to_wkb(feature.geometry)})
+    codes = [r["code"] for r in rows]
+    if len(set(codes)) < len(codes):
+        doubled = sorted({c for c in codes if codes.count(c) > 1})[:5]
+        raise LayerError(f"{source}: several features share the code {', '.join(doubled)}; "
+                         "name the field that identifies each feature (code field)")
     table = Layer.__table__
     with engine.begin() as conn:
+        if replace and kind in REPLACED_BY_AREA:
+            parents = sorted({r["parent_code"] for r in rows if r["parent_code"]})
+            conn.execute(table.delete().where(table.c.kind == kind,
+                                              table.c.parent_code.in_(parents)))
+        if replace and kind == "town-centre" and not approximate:
+            parents = sorted({r["parent_code"] for r in rows if r["parent_code"]})
+            conn.execute(table.delete().where(table.c.kind == kind, table.c.approximate,
+                                              table.c.parent_code.in_(parents)))
         existing = {r[0] for r in conn.execute(
-            select(table.c.code).where(table.c.kind == kind,
-                                       table.c.code.in_([r["code"] for r in rows])))}
+            select(table.c.code).where(table.c.kind == kind, table.c.code.in_(codes)))}
         if replace and existing:
             conn.execute(table.delete().where(table.c.kind == kind,
                                               table.c.code.in_(list(existing))))
@@ -127,10 +123,68 @@ def store_layer(engine: Engine, kind: str, frame: gpd.GeoDataFrame, source: str,
     return len(rows)
 
 
+def _population(value) -> int | None:
+    number = pd.to_numeric(pd.Series([value]), errors="coerce").iloc[0]
+    return int(number) if pd.notna(number) and number >= 0 else None
+
+
+def add_layer_file(engine: Engine, kind: str, path: str | Path, name: str | None = None,
+                   parent: str | None = None, code_field: str | None = None,
+                   name_field: str | None = None,
+                   population_field: str | None = None) -> LayerFile:
+    """Read, check and store a user's layer file; features outside every loaded borough (or
+    outside `parent`) are set aside with a reason. Returns what was kept and set aside."""
+    if kind not in KINDS:
+        raise LayerError(f"unknown layer kind '{kind}'; use one of {', '.join(KINDS)}")
+    if kind == "area" and not name:
+        raise LayerError("an area needs a name (features are merged into one boundary)")
+    checked = check_layer_file(path, kind)
+    if kind in AREA_KINDS:
+        assign_parents(engine, checked, parent)
+    elif parent:
+        raise LayerError(f"a {kind} layer does not belong to one area; leave out the parent")
+    if checked.features.empty:
+        reasons = "; ".join(checked.rejected["reason"].head(3))
+        raise LayerError(f"{checked.file}: no feature can be used ({reasons})")
+    store_layer(engine, kind, checked.features, source=checked.file, name=name,
+                code_field=code_field, name_field=name_field,
+                population_field=population_field)
+    return checked
+
+
+def assign_parents(engine: Engine, layer: LayerFile, parent: str | None = None) -> None:
+    """Give each feature the loaded area it overlaps most (or `parent`), in a `parent_code`
+    column; set aside features that overlap none."""
+    areas = load_layer(engine, "area")
+    if parent:
+        wanted = parent.strip().lower()
+        areas = areas[(areas["name"].str.lower() == wanted) | (areas["code"].str.lower() == wanted)]
+        if areas.empty:
+            raise LayerError(f"no area called '{parent}'; load it first with "
+                             "`hotspots layers add area FILE --name NAME`")
+    features = layer.features.to_crs(BNG)
+    areas_bng = areas.to_crs(BNG)
+    best = []
+    for geometry in features.geometry:
+        overlap = areas_bng.geometry.intersection(geometry).area if len(areas_bng) else []
+        share = (overlap.max() / geometry.area) if len(overlap) and geometry.area else 0.0
+        best.append(areas_bng["code"].iloc[int(overlap.argmax())] if share >= 0.01 else None)
+    layer.features["parent_code"] = best
+    where = f"'{areas['name'].iloc[0]}'" if parent else "every loaded area"
+    layer.reject(layer.features["parent_code"].isna(),
+                 "{label}: lies outside " + where + " (less than 1% of it overlaps); load the "
+                 "area first or check the file")
+
+
 def seed_bundled_layers(engine: Engine) -> int:
-    """Load the bundled boroughs, their wards and LSOAs, and the Thames, if not yet loaded."""
+    """Load the bundled boroughs, their wards and LSOAs, the Thames and the approximate town
+    centres, if not yet loaded."""
+    from geo.town_centres import seed_approximate_town_centres
+
     if not load_layer(engine, "area").empty:
-        return 0
+        # a database made before town centres existed gets the approximations once
+        return 0 if len(load_layer(engine, "town-centre")) else \
+            seed_approximate_town_centres(engine)
     count = 0
     lads = gpd.read_file(SAMPLE / "boundaries" / "lad_2013_sample.geojson")
     count += store_layer(engine, "area", lads, BUNDLED_SOURCE, code_field="LAD13CD",
@@ -149,28 +203,89 @@ def seed_bundled_layers(engine: Engine) -> int:
     water["name"] = "River Thames"
     count += store_layer(engine, "water", water, THAMES_SOURCE, code_field="code",
                          name_field="name", replace=False)
+    count += seed_approximate_town_centres(engine)
     return count
 
 
 @lru_cache(maxsize=64)
 def load_layer(engine: Engine, kind: str, parent_code: str | None = None) -> gpd.GeoDataFrame:
-    """Features of one kind (optionally within one area) as WGS84 code/name/geometry."""
+    """Features of one kind (optionally within one area) as WGS84 code, name, parent_code,
+    source, note, population, approximate, geometry."""
     table = Layer.__table__
     query = select(table.c.code, table.c.name, table.c.parent_code, table.c.source,
-                   table.c.note, table.c.geometry_wkb).where(table.c.kind == kind)
+                   table.c.note, table.c.population, table.c.approximate,
+                   table.c.geometry_wkb).where(table.c.kind == kind)
     if parent_code:
         query = query.where(table.c.parent_code == parent_code)
     with engine.connect() as conn:
         rows = pd.DataFrame(conn.execute(query.order_by(table.c.name)).fetchall(),
-                            columns=["code", "name", "parent_code", "source", "note", "wkb"])
+                            columns=["code", "name", "parent_code", "source", "note",
+                                     "population", "approximate", "wkb"])
+    rows["approximate"] = rows["approximate"].astype(bool)
     geometry = shapely.from_wkb(rows.pop("wkb").to_numpy()) if len(rows) else []
     return gpd.GeoDataFrame(rows, geometry=geometry, crs=WGS84)
 
 
 def list_layers(engine: Engine) -> pd.DataFrame:
-    """How many features of each kind are loaded, and from where."""
+    """How many features of each kind are loaded, per borough and source, with notes (ward
+    vintage, approximations) and how many have a population."""
     table = Layer.__table__
-    query = (select(table.c.kind, table.c.source, func.count().label("features"))
-             .group_by(table.c.kind, table.c.source).order_by(table.c.kind))
+    query = (select(table.c.kind, table.c.parent_code, table.c.source, table.c.approximate,
+                    func.count().label("features"),
+                    func.count(table.c.population).label("with_population"),
+                    func.max(table.c.note).label("note"))
+             .group_by(table.c.kind, table.c.parent_code, table.c.source, table.c.approximate)
+             .order_by(table.c.kind, table.c.parent_code))
     with engine.connect() as conn:
-        return pd.DataFrame(conn.execute(query).fetchall(), columns=["kind", "source", "features"])
+        frame = pd.DataFrame(conn.execute(query).fetchall(),
+                             columns=["kind", "area_code", "source", "approximate", "features",
+                                      "with_population", "note"])
+    names = load_layer(engine, "area").set_index("code")["name"]
+    frame.insert(1, "area", frame["area_code"].map(names).fillna(""))
+    frame["approximate"] = frame["approximate"].astype(bool)
+    return frame
+
+
+def set_population(engine: Engine, kind: str, values: pd.DataFrame) -> int:
+    """Set the population of features of a kind from a frame of code, population; returns
+    how many features were updated (codes not loaded are the caller's to report)."""
+    table = Layer.__table__
+    with engine.begin() as conn:
+        updated = 0
+        for code, population in zip(values["code"], values["population"], strict=True):
+            updated += conn.execute(table.update().where(
+                table.c.kind == kind, table.c.code == code).values(
+                population=int(population))).rowcount
+    load_layer.cache_clear()
+    return updated
+
+
+def add_drawn_feature(engine: Engine, kind: str, name: str, geometry: dict,
+                      area_code: str, source: str = "drawn on the map") -> str:
+    """Store one polygon drawn on the map (GeoJSON geometry in WGS84) as a town centre, PSPO
+    or other area-kind feature of `area_code`; returns its code. Refuses a shape that is not
+    a polygon, lies outside the area, or cannot be repaired."""
+    if kind not in AREA_KINDS:
+        raise LayerError(f"a drawn shape can be a {', '.join(AREA_KINDS)}, not a {kind}")
+    name = (name or "").strip()
+    if not name:
+        raise LayerError("give the drawn shape a name")
+    try:
+        shape = shapely.geometry.shape(geometry)
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        raise LayerError(f"the drawn shape is not a GeoJSON geometry ({exc})") from None
+    if shape.geom_type not in ("Polygon", "MultiPolygon"):
+        raise LayerError(f"draw an outline (a polygon or rectangle), not a {shape.geom_type}")
+    frame = gpd.GeoDataFrame({"code": [f"{slug(name)}"], "name": [name]}, geometry=[shape],
+                             crs=WGS84)
+    checked = LayerFile(file="drawn shape", kind=kind, features=frame)
+    check_coordinates_match_crs("drawn shape", frame)
+    repair(checked)
+    if checked.features.empty:
+        raise LayerError(checked.rejected["reason"].iloc[0])
+    assign_parents(engine, checked, area_code)
+    if checked.features.empty:
+        raise LayerError(checked.rejected["reason"].iloc[0])
+    store_layer(engine, kind, checked.features, source=source, code_field="code",
+                name_field="name")
+    return str(checked.features["code"].iloc[0])

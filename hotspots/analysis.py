@@ -12,7 +12,8 @@ from sqlalchemy import Engine
 
 from geo.areas import Area, resolve_area
 from geo.context import incidents_frame, label_hotspots
-from geo.layers import load_layer
+from geo.crs import BNG
+from geo.joins import DEFAULT_FRONTAGE_M, attribute_incidents, context_layers
 from hotspots import METHODS, method_options
 from hotspots.change import hotspot_change, hotspot_classify
 from hotspots.evaluate import (
@@ -65,8 +66,10 @@ class HotspotReport:
 
 def find_hotspots(engine: Engine, area: str, month_from: str, month_to: str,
                   categories: list[str] | None = None, method: str = DEFAULT_METHOD,
-                  coverage: float | None = DEFAULT_COVERAGE, **params) -> HotspotReport:
-    """Load the selection, keep incidents inside the area, detect, limit coverage, label."""
+                  coverage: float | None = DEFAULT_COVERAGE,
+                  frontage_m: float = DEFAULT_FRONTAGE_M, **params) -> HotspotReport:
+    """Load the selection, keep incidents inside the area, detect, limit coverage, and put
+    hotspots and incidents in context (ward, LSOA, town centre, river frontage, PSPO)."""
     if method not in METHODS:
         raise HotspotInputError(f"unknown method '{method}'; choose one of {', '.join(METHODS)}")
     if month_from > month_to:
@@ -87,8 +90,9 @@ def find_hotspots(engine: Engine, area: str, month_from: str, month_to: str,
         notes.append(f"{borrowed} of the {len(found)} hotspots had none of the selected crime "
                      "types in the period: they are there because all crime concentrates there "
                      "(pooling), which predicted the next month better on past data")
-    wards = load_layer(engine, "ward", place.code)
-    labelled = label_hotspots(found, points, wards)
+    layers = context_layers(engine, place, frontage_m)
+    labelled = label_hotspots(found, points, layers)
+    points = gpd.GeoDataFrame(attribute_incidents(points, layers), geometry="geometry", crs=BNG)
     labelled.attrs = dict(found.attrs)
     return HotspotReport(area=place, month_from=month_from, month_to=month_to,
                          categories=list(categories or []), method=method, hotspots=labelled,

@@ -327,33 +327,271 @@ def layers() -> None:
     """Boundary and context layers."""
 
 
-@layers.command("add")
-@click.argument("kind", type=click.Choice(["area", "ward", "lsoa", "water"]))
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--name", help="Name of the area (kind area: the features are merged into one).")
-@click.option("--parent", help="Area name or code the wards/LSOAs belong to.")
-def layers_add(kind: str, file: str, name: str | None, parent: str | None) -> None:
-    """Load a GeoJSON, GeoPackage or zipped Shapefile layer (any declared CRS)."""
-    from geo.areas import resolve_area
-    from geo.layers import read_layer_file, store_layer
+LAYER_KINDS = ["area", "ward", "lsoa", "town-centre", "water", "river", "pspo"]
 
-    engine = _engine()
+
+def _echo_set_aside(rejected) -> None:
+    """Print rows or features set aside, one line each, to stderr."""
+    for _, r in rejected.iterrows():
+        where = f"feature {r['feature']}" if "feature" in r else f"row {r['row']}"
+        column = r.get("field", r.get("column", "")) or "-"
+        click.echo(f"  set aside: {r['file']} {where} [{column}]: {r['reason']}", err=True)
+
+
+@layers.command("add")
+@click.argument("kind", type=click.Choice(LAYER_KINDS))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--name", help="Area name (kind area: features merged into one); or the name of a "
+              "single town centre or PSPO when the file has no name field.")
+@click.option("--parent", help="Area name or code the features belong to (default: the loaded "
+              "area each overlaps most).")
+@click.option("--code-field", help="Field holding each feature's code (default: guessed).")
+@click.option("--name-field", help="Field holding each feature's name (default: guessed).")
+@click.option("--population-field", help="Field holding residents (default: guessed).")
+def layers_add(kind: str, file: str, name: str | None, parent: str | None,
+               code_field: str | None, name_field: str | None,
+               population_field: str | None) -> None:
+    """Load a GeoJSON, GeoPackage or zipped Shapefile layer (any declared CRS).
+
+    Wards or LSOAs replace the ones loaded for the same borough; town centres replace the
+    borough's approximations; a feature with the code of one already loaded replaces it.
+    'river' is another word for 'water'."""
+    from geo.layers import add_layer_file
+
+    kind = "water" if kind == "river" else kind
     if kind == "area" and not name:
         raise click.UsageError("an area needs --name, e.g. --name 'Elmbridge'")
-    parent_code = resolve_area(engine, parent).code if parent else None
-    frame = read_layer_file(file)
-    count = store_layer(engine, kind, frame, source=Path(file).name, name=name,
-                        parent_code=parent_code)
-    click.echo(f"Loaded {count} {kind} feature(s) from {file}")
+    checked = add_layer_file(_engine(), kind, file, name=name, parent=parent,
+                             code_field=code_field, name_field=name_field,
+                             population_field=population_field)
+    kept = 1 if kind == "area" else len(checked.features)
+    click.echo(f"Loaded {kept} {kind} feature(s) from {file}"
+               + (f"; {checked.repaired} invalid geometry repaired" if checked.repaired else "")
+               + (f"; {len(checked.rejected)} set aside" if len(checked.rejected) else ""))
+    _echo_set_aside(checked.rejected)
 
 
 @layers.command("list")
-def layers_list() -> None:
-    """How many features of each kind are loaded, and their source."""
+@click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
+def layers_list(as_json: bool) -> None:
+    """What is loaded: features of each kind per borough, source, notes."""
     from geo.layers import list_layers
 
-    for _, row in list_layers(_engine()).iterrows():
-        click.echo(f"{row['kind']}\t{row['features']}\t{row['source']}")
+    frame = list_layers(_engine())
+    if as_json:
+        click.echo(frame.to_json(orient="records"))
+        return
+    for _, row in frame.iterrows():
+        flags = " (approximate)" if row["approximate"] else ""
+        population = f", {row['with_population']} with population" if row["with_population"] \
+            else ""
+        note = f"\t{row['note']}" if isinstance(row["note"], str) else ""
+        click.echo(f"{row['kind']}\t{row['area'] or '-'}\t{row['features']}{flags}{population}"
+                   f"\t{row['source']}{note}")
+
+
+@layers.command("population")
+@click.argument("kind", type=click.Choice(["ward", "lsoa", "town-centre", "pspo"]))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+def layers_population(kind: str, file: str) -> None:
+    """Set residents per feature from a CSV (code, population) for rates per 1,000."""
+    from geo.population import import_population
+
+    result = import_population(_engine(), kind, file)
+    click.echo(f"Set the population of {len(result.accepted)} {kind} feature(s) from {file}"
+               + (f"; {len(result.rejected)} row(s) set aside" if len(result.rejected) else ""))
+    _echo_set_aside(result.rejected)
+    if result.accepted.empty:
+        sys.exit(1)
+
+
+@layers.command("town-centre")
+@click.argument("name")
+@click.option("--area", required=True, help="Borough name or code.")
+@click.option("--postcode", required=True, help="A postcode on the main shopping street.")
+@click.option("--radius", type=float, default=400.0, show_default=True, help="Metres.")
+@click.option("--street", help="The street's name, for the label.")
+def layers_town_centre(name: str, area: str, postcode: str, radius: float,
+                       street: str | None) -> None:
+    """Add an approximate town centre: a circle around a high street postcode, labelled as an
+    approximation until the council's outline is loaded."""
+    from geo.areas import resolve_area
+    from geo.town_centres import approximate_town_centre
+
+    engine = _engine()
+    note = approximate_town_centre(engine, name, resolve_area(engine, area).code, postcode,
+                                   radius, street)
+    click.echo(f"{name}: {note}")
+
+
+def _targets(items: tuple[str, ...], path: str | None) -> dict:
+    from report.compare import parse_targets, read_targets
+
+    targets = {}
+    if path:
+        targets, rejected = read_targets(path)
+        _echo_set_aside(rejected)
+    try:
+        targets.update(parse_targets(items))
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--target") from None
+    return targets
+
+
+def _write_report(frame, out: str, title: str, notes: list[str], name: str) -> None:
+    """A report table to CSV (formulas guarded) or a formatted .xlsx."""
+    from present.export import safe_csv
+    from report.spreadsheet import Sheet, workbook_bytes
+
+    path = Path(out)
+    if path.suffix.lower() == ".xlsx":
+        path.write_bytes(workbook_bytes([Sheet(name, title, frame, notes)],
+                                        "Source: data.police.uk and local data"))
+    elif path.suffix.lower() == ".csv":
+        path.write_text(safe_csv(frame), encoding="utf-8")
+    else:
+        raise click.BadParameter("write to a .csv or .xlsx file", param_hint="--out")
+    click.echo(f"Wrote {len(frame)} rows to {path}")
+
+
+@main.command()
+@click.option("--area", required=True, help="Borough name (any case) or ONS code.")
+@click.option("--by", type=click.Choice(["ward", "lsoa", "town-centre", "river", "pspo"]),
+              required=True)
+@click.option("--from", "month_from", required=True, callback=_month, help="YYYY-MM")
+@click.option("--to", "month_to", required=True, callback=_month, help="YYYY-MM")
+@click.option("--crime-type", "crime_types", multiple=True, help="Repeat for several.")
+@click.option("--frontage", type=click.FloatRange(1, 2000), default=50.0, show_default=True,
+              help="River frontage: metres from the water.")
+@click.option("--json", "as_json", is_flag=True, help="Print the whole table as JSON.")
+@click.option("--out", type=click.Path(dir_okay=False), help="Also write .csv or .xlsx.")
+def summary(area: str, by: str, month_from: str, month_to: str, crime_types: tuple[str, ...],
+            frontage: float, as_json: bool, out: str | None) -> None:
+    """Incidents per ward, LSOA, town centre, river frontage or PSPO: by crime type, per km²,
+    per 1,000 residents (where populations are loaded) and as a share of the borough."""
+    from report.summary import summarise
+
+    result = summarise(_engine(), area, by, month_from, month_to, list(crime_types) or None,
+                       frontage)
+    title = f"{result.area.name} by {by}, {month_from} to {month_to}"
+    if out:
+        _write_report(result.table, out, title, result.notes, f"By {by}")
+    if as_json:
+        click.echo(json.dumps(result.to_dict()))
+        return
+    click.echo(title)
+    view = result.overview()
+    click.echo(f"{'unit':<45}{'incidents':>10}{'share':>8}{'per km²':>9}{'per 1,000':>10}"
+               "  top crime types")
+    for _, r in view.iterrows():
+        per_1000 = "" if r["per_1000_residents"] != r["per_1000_residents"] else \
+            f"{r['per_1000_residents']:.1f}"
+        unit = f"{r['unit']} (approx.)" if str(r["note"]).startswith("Approximate") \
+            else r["unit"]
+        click.echo(f"{unit[:44]:<45}{r['incidents']:>10,}{r['share_of_area_pct']:>7.1f}%"
+                   f"{r['per_km2']:>9.0f}{per_1000:>10}  {r['top_types']}")
+    click.echo(f"{'Total':<45}{int(result.totals.iloc[0]):>10,}")
+    for note in result.notes:
+        click.echo(f"Note: {note}")
+
+
+@main.command()
+@click.option("--area", required=True, help="Borough name (any case) or ONS code.")
+@click.option("--to", "to_month", required=True, callback=_month, help="End month, YYYY-MM.")
+@click.option("--months", type=click.IntRange(1, 60), default=12, show_default=True,
+              help="Rolling period length.")
+@click.option("--since", callback=_month, help="Since the last JAG: first month (YYYY-MM); "
+              "compared with the same months a year earlier.")
+@click.option("--by", type=click.Choice(["ward", "town-centre"]))
+@click.option("--crime-type", "crime_types", multiple=True, help="Repeat for several.")
+@click.option("--target", "target_items", multiple=True,
+              help="LINE=reduce:X or LINE=increase:X (percent); LINE is a crime type, "
+                   "'UNIT/crime type' or '*'. Repeat for several.")
+@click.option("--targets", "targets_file", type=click.Path(exists=True, dir_okay=False),
+              help="CSV of targets: crime_type, direction, percent[, unit].")
+@click.option("--json", "as_json", is_flag=True, help="Print the whole table as JSON.")
+@click.option("--out", type=click.Path(dir_okay=False), help="Also write .csv or .xlsx.")
+def compare(area: str, to_month: str, months: int, since: str | None, by: str | None,
+            crime_types: tuple[str, ...], target_items: tuple[str, ...],
+            targets_file: str | None, as_json: bool, out: str | None) -> None:
+    """The JAG's performance table: rolling months against the previous ones (or since the
+    last JAG against a year before), number and % change, RAG against targets."""
+    from report.compare import RAG_RULE
+    from report.compare import compare as compare_periods_table
+
+    targets = _targets(target_items, targets_file)
+    result = compare_periods_table(_engine(), area, to_month, months, by, targets, since,
+                                   list(crime_types) or None)
+    if out:
+        _write_report(result.table, out, result.title(), [*result.notes, RAG_RULE],
+                      "Comparison")
+    if as_json:
+        click.echo(json.dumps(result.to_dict()))
+        return
+    click.echo(result.title())
+    click.echo(f"{'line':<60}{'current':>8}{'previous':>9}{'change':>8}{'%':>8}  rag")
+    for _, r in result.table.iterrows():
+        line = r["crime_type"] if not by else f"{r['unit']} / {r['crime_type']}"
+        change = "" if r["change"] is None or r["change"] != r["change"] else f"{r['change']:+,}"
+        pct = "NA" if r["change_pct"] is None or r["change_pct"] != r["change_pct"] else \
+            f"{r['change_pct']:+.0f}%"
+        click.echo(f"{line[:59]:<60}{r['current']:>8,}{r['previous']:>9,}{change:>8}{pct:>8}"
+                   f"  {r['rag']}{' *' if r['significant'] else ''}")
+    for note in result.notes:
+        click.echo(f"Note: {note}")
+    click.echo("* change beyond chance at 95% (exact Poisson test)")
+
+
+@main.command()
+@selection_options
+@click.option("--cell-size", type=click.FloatRange(10, 1000), default=100.0, show_default=True,
+              help="Cell size in metres.")
+@click.option("--json", "as_json", is_flag=True, help="Print the table as JSON.")
+def concentration(area: str, month_from: str, month_to: str, crime_types: tuple[str, ...],
+                  cell_size: float, as_json: bool) -> None:
+    """How concentrated crime is: share in the top 1/5/10% of cells and Gini, per type."""
+    from geo.areas import resolve_area
+    from hotspots.analysis import area_incidents, months_between
+    from report.concentration import concentration as measure
+
+    engine = _engine()
+    months_between(month_from, month_to)
+    place = resolve_area(engine, area)
+    table = measure(area_incidents(engine, place, month_from, month_to,
+                                   list(crime_types) or None), place.land, cell_size)
+    if as_json:
+        click.echo(table.to_json(orient="records", double_precision=4))
+        return
+    click.echo(f"{'crime type':<32}{'incidents':>10}{'top 1%':>8}{'top 5%':>8}{'top 10%':>8}"
+               f"{'Gini':>7}{'gen.':>7}")
+    for _, r in table.iterrows():
+        click.echo(f"{r['crime_type'][:31]:<32}{r['incidents']:>10,}{r['top_1pct_share']:>8.0%}"
+                   f"{r['top_5pct_share']:>8.0%}{r['top_10pct_share']:>8.0%}{r['gini']:>7.2f}"
+                   f"{r['gini_generalised']:>7.2f}")
+    click.echo(f"{int(table['cells'].iloc[0]):,} cells of {cell_size:g} m; 'gen.' = generalised "
+               "Gini (Bernasco & Steenbeek 2017), fair when incidents are fewer than cells")
+
+
+@main.command("incidents")
+@selection_options
+@click.option("--frontage", type=click.FloatRange(1, 2000), default=50.0, show_default=True,
+              help="River frontage: metres from the water.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help=".csv file")
+def incidents_export(area: str, month_from: str, month_to: str, crime_types: tuple[str, ...],
+                     frontage: float, out: str) -> None:
+    """Export the area's incidents with ward, LSOA, town centre, river distance and PSPO."""
+    from geo.areas import resolve_area
+    from geo.joins import attribute_incidents, context_layers
+    from hotspots.analysis import area_incidents, months_between
+    from present.export import safe_csv
+
+    engine = _engine()
+    months_between(month_from, month_to)
+    place = resolve_area(engine, area)
+    points = area_incidents(engine, place, month_from, month_to, list(crime_types) or None)
+    table = attribute_incidents(points, context_layers(engine, place, frontage))
+    Path(out).write_text(safe_csv(table.drop(columns="geometry")), encoding="utf-8")
+    click.echo(f"Wrote {len(table)} incidents to {out}")
 
 
 if __name__ == "__main__":

@@ -1,12 +1,16 @@
 """What the Streamlit pages share: the database engine and cached library calls.
 
-Caching lives here so a filter change recomputes only what changed; the data version (number
-of imports and layers) is part of every key, so a new import is seen at once (even one made
-with the CLI while the app runs). It is a `version` argument, not `_version`: st.cache_data
-leaves arguments whose names start with an underscore out of the key.
+Caching lives here so a filter change recomputes only what changed; the data version (latest
+import, number of layers, when layers were last loaded, total population) is part of every key,
+so a new import or layer is seen at once (even one made with the CLI while the app runs). It
+is a `version` argument, not `_version`: st.cache_data leaves arguments whose names start with
+an underscore out of the key.
 """
 
 from __future__ import annotations
+
+import re
+from typing import NamedTuple
 
 import geopandas as gpd
 import pandas as pd
@@ -14,11 +18,41 @@ import streamlit as st
 from sqlalchemy import Engine, func, select
 
 from geo.areas import area_names, resolve_area
+from geo.crs import WGS84
+from geo.joins import DEFAULT_FRONTAGE_M
+from geo.joins import context_layers as join_layers
 from geo.layers import load_layer, seed_bundled_layers
-from hotspots.analysis import Evaluation, HotspotReport, evaluate_area, find_hotspots
+from hotspots.analysis import (
+    Evaluation,
+    HotspotReport,
+    area_incidents,
+    evaluate_area,
+    find_hotspots,
+)
+from report.compare import Comparison, Target, compare
+from report.concentration import DEFAULT_CELL_M, concentration
+from report.summary import Summary, summarise
 from store.db import get_engine, migrate
 from store.incidents import categories, coverage
 from store.models import ImportRun, Layer
+
+# (latest import id, number of layer features, when layers were last loaded, total population)
+Version = tuple[int, int, str, int]
+# Hashable targets for the cache key: (line, direction, percent); line is a crime type,
+# "UNIT/crime type" or "*".
+TargetItems = tuple[tuple[str, str, float], ...]
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|:~$&])")
+
+
+class MapLayers(NamedTuple):
+    """What the map draws around the hotspots, all WGS84."""
+
+    boundary: gpd.GeoSeries
+    wards: gpd.GeoDataFrame
+    water: gpd.GeoDataFrame
+    town_centres: gpd.GeoDataFrame  # with approximate and note
+    pspos: gpd.GeoDataFrame
+    frontage: gpd.GeoSeries  # land within frontage_m of the water, inside the area
 
 
 @st.cache_resource(show_spinner="Opening the database…")
@@ -30,65 +64,126 @@ def engine() -> Engine:
     return eng
 
 
-def data_version() -> tuple[int, int]:
-    """Changes whenever an import or a layer is added (cheap: two counts)."""
+def data_version() -> Version:
+    """Changes whenever an import is made or layers are added or replaced (even by as many
+    features as before: the load time changes) or populations are set (cheap: one query
+    each)."""
     with engine().connect() as conn:
         imports = conn.execute(select(func.max(ImportRun.id))).scalar() or 0
-        layers = conn.execute(select(func.count()).select_from(Layer)).scalar() or 0
-    return imports, layers
+        layers, loaded, population = conn.execute(
+            select(func.count(), func.max(Layer.loaded_at), func.sum(Layer.population))
+        ).one()
+    return int(imports), int(layers or 0), str(loaded or ""), int(population or 0)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def months_available(version: tuple[int, int]) -> list[str]:
+def months_available(version: Version) -> list[str]:
     """Every month holding incidents, oldest first."""
     frame = coverage(engine())
     return sorted(frame["month"].unique().tolist()) if len(frame) else []
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def category_list(version: tuple[int, int]) -> list[str]:
+def category_list(version: Version) -> list[str]:
     """Every crime type / council category present."""
     return categories(engine())
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def areas(version: tuple[int, int]) -> list[str]:
+def areas(version: Version) -> list[str]:
     """Names of loaded areas."""
     return area_names(engine())
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def context_layers(area: str, version: tuple[int, int]
-                   ) -> tuple[gpd.GeoSeries, gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    """The area's boundary, its wards and the water near it (WGS84)."""
+def context_layers(area: str, version: Version,
+                   frontage_m: float = DEFAULT_FRONTAGE_M) -> MapLayers:
+    """The area's boundary, wards, the water near it, its town centres (with `approximate`
+    and `note`), its PSPO areas and the river frontage band `frontage_m` wide (all WGS84)."""
     eng = engine()
     place = resolve_area(eng, area)
     boundary = gpd.GeoSeries([place.boundary], crs=27700)
     wards = load_layer(eng, "ward", place.code)
     water = load_layer(eng, "water")
     water = water[water.to_crs(27700).intersects(place.boundary.buffer(2000))]
-    return boundary, wards, water
+    layers = join_layers(eng, place, frontage_m)
+    frontage = gpd.GeoSeries([layers.frontage(place.land)], crs=27700).to_crs(WGS84)
+    frontage = frontage[~frontage.is_empty]
+    return MapLayers(boundary, wards, water, layers.town_centres.frame.to_crs(WGS84),
+                     layers.pspos.frame.to_crs(WGS84), frontage)
 
 
 @st.cache_data(show_spinner="Finding hotspots…", max_entries=32)
 def hotspot_report(area: str, month_from: str, month_to: str, crime_types: tuple[str, ...],
                    method: str, coverage_share: float,
                    params: tuple[tuple[str, float | int | str], ...],
-                   version: tuple[int, int]) -> HotspotReport:
+                   version: Version,
+                   frontage_m: float = DEFAULT_FRONTAGE_M) -> HotspotReport:
     """find_hotspots, cached on every input that changes the answer; `params` are
-    (name, value) pairs of the method's keyword parameters."""
+    (name, value) pairs of the method's keyword parameters; `frontage_m` how far from the
+    water counts as river frontage."""
     return find_hotspots(engine(), area, month_from, month_to, list(crime_types), method,
-                         coverage_share, **dict(params))
+                         coverage_share, frontage_m=frontage_m, **dict(params))
 
 
 @st.cache_data(show_spinner="Measuring accuracy: fitting every method on the months before "
                "each test month…", max_entries=16)
 def evaluation(area: str, crime_types: tuple[str, ...], coverage_share: float,
-               version: tuple[int, int]) -> Evaluation:
+               version: Version) -> Evaluation:
     """evaluate_area (rolling-origin PAI / PEI* of every method) on all the area's stored
     months, for the crime types given (e.g. all crime and one chosen type)."""
     return evaluate_area(engine(), area, coverage=coverage_share,
                          crime_types=list(crime_types))
+
+
+@st.cache_data(show_spinner="Summarising…", max_entries=32)
+def summary(area: str, by: str, month_from: str, month_to: str, crime_types: tuple[str, ...],
+            version: Version, frontage_m: float = DEFAULT_FRONTAGE_M) -> Summary:
+    """report.summary.summarise (by ward, lsoa, town-centre, river or pspo), cached."""
+    return summarise(engine(), area, by, month_from, month_to, list(crime_types) or None,
+                     frontage_m)
+
+
+def target_items(targets: dict[str, Target]) -> TargetItems:
+    """Targets as a hashable, ordered tuple for `comparison`."""
+    return tuple(sorted((line, t.direction, float(t.percent)) for line, t in targets.items()))
+
+
+@st.cache_data(show_spinner="Comparing periods…", max_entries=32)
+def comparison(area: str, to_month: str, months: int, by: str | None, targets: TargetItems,
+               since: str | None, crime_types: tuple[str, ...], version: Version) -> Comparison:
+    """report.compare.compare, cached; `targets` are (line, direction, percent) items."""
+    return compare(engine(), area, to_month, months, by,
+                   {line: Target(direction, percent) for line, direction, percent in targets},
+                   since, list(crime_types) or None)
+
+
+@st.cache_data(show_spinner="Measuring concentration…", max_entries=32)
+def concentration_table(area: str, month_from: str, month_to: str,
+                        crime_types: tuple[str, ...], version: Version,
+                        cell_size: float = DEFAULT_CELL_M) -> pd.DataFrame:
+    """report.concentration.concentration of the area's incidents of the months, cached."""
+    eng = engine()
+    place = resolve_area(eng, area)
+    points = area_incidents(eng, place, month_from, month_to, list(crime_types) or None)
+    return concentration(points, place.land, cell_size)
+
+
+def markdown_text(value: object) -> str:
+    """Text from data made literal for Streamlit's Markdown (st.caption, st.write, st.info,
+    st.table cells): every Markdown character backslash-escaped, so a name such as
+    `![x](http://…)` shows as typed instead of loading a remote image."""
+    return MARKDOWN_SPECIAL.sub(r"\\\1", str(value))
+
+
+def markdown_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy whose text cells show literally in `st.table` (which renders Markdown)."""
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
+            out[column] = out[column].map(lambda v: markdown_text(v) if isinstance(v, str)
+                                          else v)
+    return out
 
 
 def coverage_table() -> pd.DataFrame:
@@ -98,3 +193,16 @@ def coverage_table() -> pd.DataFrame:
         return frame
     return frame.pivot_table(index="month", columns="dataset", values="incidents",
                              aggfunc="sum", fill_value=0)
+
+
+def data_or_stop() -> tuple[tuple, list[str], list[str]]:
+    """The data version, stored months and areas; when nothing is imported yet, say where to
+    import and stop the page."""
+    version = data_version()
+    months = months_available(version)
+    area_list = areas(version)
+    if not months or not area_list:
+        st.warning("No incidents imported yet. Open the **Data** page to import police.uk or "
+                   "council files, or run `hotspots setup` to load the bundled sample.")
+        st.stop()
+    return version, months, area_list

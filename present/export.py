@@ -8,12 +8,18 @@ import geopandas as gpd
 import pandas as pd
 
 from geo.crs import WGS84
+from report.spreadsheet import formula_safe
+
+CONTEXT_FIELDS = ("ward", "top_types", "top_location", "lsoa", "town_centre",
+                  "water_distance_m", "river_frontage", "pspo")
 
 
-def _cell_safe(value: object) -> object:
-    """Stop a spreadsheet treating data text as a formula (CSV injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
+def _plain(value: object) -> object:
+    """numpy scalars as JSON-ready Python values (NaN as null)."""
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and value != value:
+        return None
     return value
 
 
@@ -26,9 +32,9 @@ def hotspots_geojson(hotspots: gpd.GeoDataFrame) -> str:
             "rank": int(row["rank"]), "count": int(row["count"]), "score": float(row["score"]),
             "method": row["method"], "parameters": json.loads(row["parameters"]),
         }
-        for column in ("ward", "top_types", "top_location"):
+        for column in CONTEXT_FIELDS:
             if column in wgs.columns:
-                properties[column] = row[column]
+                properties[column] = _plain(row[column])
         features.append({"type": "Feature", "properties": properties,
                          "geometry": row.geometry.__geo_interface__})
     return json.dumps({"type": "FeatureCollection", "features": features})
@@ -44,6 +50,11 @@ def hotspots_table(hotspots: gpd.GeoDataFrame) -> pd.DataFrame:
         "count": hotspots["count"].astype(int),
         "top_types": hotspots.get("top_types", ""),
         "top_location": hotspots.get("top_location", ""),
+        "town_centre": hotspots.get("town_centre", ""),
+        "water_distance_m": hotspots.get("water_distance_m"),
+        "river_frontage": hotspots.get("river_frontage"),
+        "pspo": hotspots.get("pspo", ""),
+        "lsoa": hotspots.get("lsoa", ""),
         "score": hotspots["score"],
         "area_m2": hotspots.geometry.area.round(0),
         "centroid_lat": centroids.y.round(6),
@@ -65,5 +76,5 @@ def safe_csv(frame: pd.DataFrame) -> str:
     guarded = frame.copy()
     for column in guarded.columns:
         if guarded[column].dtype == object or pd.api.types.is_string_dtype(guarded[column]):
-            guarded[column] = guarded[column].map(_cell_safe)
+            guarded[column] = guarded[column].map(formula_safe)
     return guarded.to_csv(index=False)

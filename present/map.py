@@ -1,7 +1,8 @@
 """The hotspot map: boundaries and river drawn from bundled data, heat layer, hotspot outlines.
 
 Readable with no tile server (boundaries and the Thames are the base); OpenStreetMap tiles are
-an optional overlay for networks that allow them. All text from data is HTML-escaped.
+an optional overlay for networks that allow them. Town centres (dashed where approximate), the
+river frontage band and PSPO areas are optional base layers. All text from data is HTML-escaped.
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ ATTRIBUTION = (
     "River Thames: © OpenStreetMap contributors (ODbL)"
 )
 HOTSPOT_COLOUR = "#c0392b"
+TOWN_CENTRE_COLOUR = "#7b3294"
+FRONTAGE_COLOUR = "#4a9fd8"
+PSPO_COLOUR = "#e66101"
 
 
 def _escaped(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
@@ -31,6 +35,37 @@ def _escaped(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     for column in columns:
         out[column] = out[column].astype(str).map(html.escape)
     return out
+
+
+def _distance_text(value: object) -> str:
+    """Metres to the water as hotspot tooltips show it: '120 m', or '–' without water."""
+    try:
+        metres = float(value)
+    except (TypeError, ValueError):
+        return "–"
+    return "–" if np.isnan(metres) else f"{metres:,.0f} m"
+
+
+def _or_none(value: object) -> str:
+    """A context label for a tooltip; 'none' when the hotspot is in no such area."""
+    text = "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
+    return text or "none"
+
+
+def town_centre_labels(town_centres: gpd.GeoDataFrame) -> pd.Series:
+    """What a town centre's tooltip says about its outline: the approximation note (always
+    starting 'Approximate:') for approximations, else that it is the loaded boundary."""
+    approximate = town_centres.get("approximate", pd.Series(False, index=town_centres.index))
+    notes = town_centres.get("note", pd.Series("", index=town_centres.index)).fillna("")
+    labels = []
+    for is_approx, note in zip(approximate.fillna(False).astype(bool), notes, strict=True):
+        note = str(note).strip()
+        if is_approx:
+            labels.append(note if note.lower().startswith("approximate") else
+                          f"Approximate: {note or 'not the council boundary'}")
+        else:
+            labels.append(note or "Boundary as loaded")
+    return pd.Series(labels, index=town_centres.index, dtype=object)
 
 
 def heat_points(incidents: pd.DataFrame, limit: int = 20000) -> list[list[float]]:
@@ -49,8 +84,14 @@ def heat_points(incidents: pd.DataFrame, limit: int = 20000) -> list[list[float]
 
 def build_map(area_boundary: gpd.GeoSeries, wards: gpd.GeoDataFrame, water: gpd.GeoDataFrame,
               incidents: pd.DataFrame, hotspots: gpd.GeoDataFrame,
-              tiles: str | None = None) -> folium.Map:
-    """Compose the map: base boundaries and river, heat of incidents, outlined hotspots."""
+              tiles: str | None = None, *,
+              town_centres: gpd.GeoDataFrame | None = None,
+              frontage: gpd.GeoSeries | None = None,
+              pspos: gpd.GeoDataFrame | None = None,
+              frontage_m: float = 50.0) -> folium.Map:
+    """Compose the map: base boundaries and river (with, when given, the river frontage band,
+    town centres and PSPO areas), heat of incidents, outlined hotspots. `frontage_m` is the
+    band's width, for its layer name."""
     boundary = area_boundary.to_crs(WGS84)
     minx, miny, maxx, maxy = boundary.total_bounds
     m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=12, tiles=None,
@@ -75,6 +116,7 @@ def build_map(area_boundary: gpd.GeoSeries, wards: gpd.GeoDataFrame, water: gpd.
                                       "fillColor": "#888888"},
             tooltip=folium.GeoJsonTooltip(fields=["name"], aliases=["Ward"]),
         ).add_to(m)
+    _add_context_layers(m, town_centres, frontage, pspos, frontage_m)
     folium.GeoJson(boundary.to_json(), name="Area boundary", pane="base",
                    style_function=lambda _: {"color": "#222222", "weight": 3, "fill": False},
                    ).add_to(m)
@@ -85,20 +127,100 @@ def build_map(area_boundary: gpd.GeoSeries, wards: gpd.GeoDataFrame, water: gpd.
                                min_opacity=0.25, max_zoom=16).add_to(m)
 
     if len(hotspots):
-        shown = hotspots.to_crs(WGS84)[["rank", "count", "ward", "top_types", "top_location",
-                                        "geometry"]].copy()
-        shown = _escaped(shown, ["ward", "top_types", "top_location"])
+        shown = hotspots.to_crs(WGS84)
+        shown = pd.DataFrame({
+            "rank": shown["rank"], "count": shown["count"],
+            "ward": shown.get("ward", ""), "top_types": shown.get("top_types", ""),
+            "top_location": shown.get("top_location", ""),
+            "town_centre": shown.get("town_centre", pd.Series("", index=shown.index)
+                                     ).map(_or_none),
+            "river": shown.get("water_distance_m", pd.Series(np.nan, index=shown.index)
+                               ).map(_distance_text),
+            "pspo": shown.get("pspo", pd.Series("", index=shown.index)).map(_or_none),
+        }, index=shown.index)
+        shown = gpd.GeoDataFrame(
+            _escaped(shown, ["ward", "top_types", "top_location", "town_centre", "river",
+                             "pspo"]),
+            geometry=hotspots.to_crs(WGS84).geometry, crs=WGS84)
         folium.GeoJson(
             shown.to_json(), name="Hotspots",
             style_function=lambda _: {"color": HOTSPOT_COLOUR, "weight": 2.5,
                                       "fillColor": HOTSPOT_COLOUR, "fillOpacity": 0.12},
             highlight_function=lambda _: {"weight": 4, "fillOpacity": 0.3},
             tooltip=folium.GeoJsonTooltip(
-                fields=["rank", "count", "ward", "top_location"],
-                aliases=["Hotspot", "Incidents", "Ward", "Most at"]),
-            popup=folium.GeoJsonPopup(fields=["rank", "count", "ward", "top_types"],
-                                      aliases=["Hotspot", "Incidents", "Ward", "Top types"]),
+                fields=["rank", "count", "ward", "town_centre", "river", "pspo",
+                        "top_location"],
+                aliases=["Hotspot", "Incidents", "Ward", "Town centre", "River (to water)",
+                         "PSPO", "Most at"]),
+            popup=folium.GeoJsonPopup(
+                fields=["rank", "count", "ward", "town_centre", "river", "pspo", "top_types"],
+                aliases=["Hotspot", "Incidents", "Ward", "Town centre", "River (to water)",
+                         "PSPO", "Top types"]),
         ).add_to(m)
     folium.LayerControl(collapsed=True).add_to(m)
     m.fit_bounds([[miny, minx], [maxy, maxx]])
+    return m
+
+
+def _add_context_layers(m: folium.Map, town_centres: gpd.GeoDataFrame | None,
+                        frontage: gpd.GeoSeries | None, pspos: gpd.GeoDataFrame | None,
+                        frontage_m: float) -> None:
+    """River frontage band, town centres and PSPO areas in the lower "base" pane, each its own
+    layer in the layer control."""
+    if frontage is not None and len(frontage):
+        band = gpd.GeoDataFrame(geometry=gpd.GeoSeries(frontage).to_crs(WGS84))
+        band = band[~band.geometry.is_empty & band.geometry.notna()]
+        if len(band):
+            label = f"River frontage (within {frontage_m:g} m)"
+            band["name"] = html.escape(label)
+            folium.GeoJson(
+                band.to_json(), name=html.escape(label), pane="base",
+                style_function=lambda _: {"color": FRONTAGE_COLOUR, "weight": 0.5,
+                                          "opacity": 0.6, "fillColor": FRONTAGE_COLOUR,
+                                          "fillOpacity": 0.25},
+                tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False),
+            ).add_to(m)
+    if town_centres is not None and len(town_centres):
+        centres = town_centres.to_crs(WGS84)
+        shown = gpd.GeoDataFrame({
+            "name": centres["name"].astype(str),
+            "outline": town_centre_labels(centres),
+            "approximate": centres.get("approximate", pd.Series(False, index=centres.index)
+                                       ).fillna(False).astype(bool),
+        }, geometry=centres.geometry, crs=WGS84)
+        shown = _escaped(shown, ["name", "outline"])
+        folium.GeoJson(
+            shown.to_json(), name="Town centres (dashed = approximate)", pane="base",
+            style_function=lambda feature: {
+                "color": TOWN_CENTRE_COLOUR, "weight": 2.5, "fillColor": TOWN_CENTRE_COLOUR,
+                "fillOpacity": 0.04,
+                "dashArray": "8 6" if feature["properties"].get("approximate") else None},
+            tooltip=folium.GeoJsonTooltip(fields=["name", "outline"],
+                                          aliases=["Town centre", "Outline"]),
+        ).add_to(m)
+    if pspos is not None and len(pspos):
+        orders = pspos.to_crs(WGS84)
+        shown = _escaped(gpd.GeoDataFrame({"name": orders["name"].astype(str)},
+                                          geometry=orders.geometry, crs=WGS84), ["name"])
+        folium.GeoJson(
+            shown.to_json(), name="PSPO areas", pane="base",
+            style_function=lambda _: {"color": PSPO_COLOUR, "weight": 2.5, "fill": True,
+                                      "fillColor": PSPO_COLOUR, "fillOpacity": 0.03},
+            tooltip=folium.GeoJsonTooltip(fields=["name"], aliases=["PSPO"]),
+        ).add_to(m)
+
+
+def drawing_map(area_boundary: gpd.GeoSeries, wards: gpd.GeoDataFrame,
+                water: gpd.GeoDataFrame, town_centres: gpd.GeoDataFrame | None = None,
+                pspos: gpd.GeoDataFrame | None = None) -> folium.Map:
+    """The area's map with Leaflet.draw (served offline) for outlining a town centre or PSPO:
+    polygons and rectangles only."""
+    m = build_map(area_boundary, wards, water, pd.DataFrame(columns=["lat", "lon"]),
+                  gpd.GeoDataFrame(geometry=[], crs=WGS84), town_centres=town_centres,
+                  pspos=pspos)
+    folium.plugins.Draw(
+        draw_options={"polyline": False, "circle": False, "marker": False,
+                      "circlemarker": False, "polygon": {"allowIntersection": False},
+                      "rectangle": True},
+        edit_options={"edit": False, "remove": True}).add_to(m)
     return m

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     DateTime,
     Float,
     ForeignKey,
@@ -94,7 +95,11 @@ class RejectedRow(Base):
 
 
 class Layer(Base):
-    """A boundary or context feature: area (borough), ward, LSOA, river..."""
+    """A boundary or context feature: area (borough), ward, LSOA, town centre, water, PSPO.
+
+    `approximate` marks a stated stand-in (a town centre drawn as a radius around its high
+    street postcode) that the map labels as such; `population` feeds rates per 1,000 residents.
+    """
 
     __tablename__ = "layers"
 
@@ -107,5 +112,8 @@ class Layer(Base):
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
     geometry_wkb: Mapped[bytes] = mapped_column(LargeBinary)
     loaded_at: Mapped[datetime] = mapped_column(DateTime)
+    population: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    approximate: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
-    __table_args__ = (UniqueConstraint("kind", "code", name="uq_layer_kind_code"),)
+    __table_args__ = (UniqueConstraint("kind", "code", name="uq_layer_kind_code"),
+                      Index("ix_layers_kind_parent", "kind", "parent_code"))

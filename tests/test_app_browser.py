@@ -7,6 +7,8 @@ tests/artifacts/.
 
 from __future__ import annotations
 
+import io
+import json
 import os
 import re
 import subprocess
@@ -17,11 +19,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from openpyxl import load_workbook
+from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
+from geo.crs import lonlat_to_bng
 from hotspots.evaluate import ALL_CRIME, default_candidates
 from present.assets import SETUP_HINT, assets_ready
+from report.spreadsheet import RAG_FILLS
 from tests.sample_data import codepoint_rows, csv_bytes, read_police
 from tests.support.browser import block_external, launch_chromium, run_streamlit, wait_for_map
 
@@ -69,6 +74,13 @@ def choose(page: Page, label: str, option: str) -> None:
     box.fill(option)
     page.get_by_role("option", name=option, exact=True).click()
     page.keyboard.press("Escape")  # a multiselect's list stays open after a pick
+
+
+def file_input(page: Page, label: str) -> Locator:
+    """The file input of the Streamlit uploader with this label (the Data page has several)."""
+    uploader = page.get_by_test_id("stFileUploader").filter(
+        has=page.get_by_text(label, exact=True))
+    return uploader.locator('input[type="file"]')
 
 
 def wait_idle(page: Page) -> None:
@@ -130,6 +142,13 @@ def test_map_page_shows_hotspots_offline(browser: Browser, app_url: str) -> None
     assert "Open Government Licence" in attribution
     assert "OpenStreetMap contributors" in attribution
     assert frame.locator("canvas.leaflet-heatmap-layer").count() == 1
+    layer_names = frame.locator(".leaflet-control-layers-overlays").inner_text()
+    assert "Town centres (dashed = approximate)" in layer_names
+    assert "River frontage (within 50 m)" in layer_names
+    # The bundled town centres are approximations: drawn dashed in purple.
+    centres = frame.locator('path[stroke="#7b3294"]')
+    assert centres.count() >= 1
+    assert centres.first.get_attribute("stroke-dasharray")
     html = frame.content()
     assert "src=\"http" not in html and "href=\"http" not in html.split("leaflet-control")[0]
     assert page.locator('[data-testid="stException"]').count() == 0
@@ -253,14 +272,14 @@ def test_upload_reports_bad_rows_and_bad_files(browser: Browser, app_url: str,
     header_only.write_text(",".join(header) + "\n", encoding="utf-8")
 
     page, blocked, _ = open_page(browser, app_url + "/data")
-    page.locator('input[type="file"]').set_input_files([str(month_file), str(header_only)])
+    file_input(page, "CSV files").set_input_files([str(month_file), str(header_only)])
     page.get_by_role("button", name="Import 2 file(s)").click()
     expect(page.get_by_text("Imported 0 new incidents; 40 were already present")).to_be_visible(
         timeout=30000)
     expect(page.get_by_text("header-only.csv: the file has a header row but no data rows")
            ).to_be_visible()
-    reasons = page.locator('[data-testid="stTable"]').inner_text()
-    assert "look swapped" in reasons
+    wait_idle(page)
+    reasons = page.locator('[data-testid="stTable"]').filter(has_text="look swapped").inner_text()
     assert "is not a valid YYYY-MM month" in reasons
     page.screenshot(path=str(ARTIFACTS / "data_page_rejects.png"), full_page=True)
     assert blocked == []
@@ -279,7 +298,7 @@ def test_location_text_is_escaped_on_the_map(browser: Browser, app_url: str,
     upload = tmp_path / "2024-01-escaping-street.csv"
     upload.write_bytes(csv_bytes(header, hostile))
     page, blocked, errors = open_page(browser, app_url + "/data")
-    page.locator('input[type="file"]').set_input_files([str(upload)])
+    file_input(page, "CSV files").set_input_files([str(upload)])
     page.get_by_role("button", name="Import 1 file(s)").click()
     expect(page.get_by_text("Imported 12 new incidents")).to_be_visible(timeout=30000)
 
@@ -318,7 +337,7 @@ def test_council_log_upload_through_the_mapping_form(browser: Browser, app_url: 
     upload.write_bytes(csv_bytes(log[0], log[1:]))
 
     page, blocked, errors = open_page(browser, app_url + "/data")
-    page.locator('input[type="file"]').set_input_files([str(upload)])
+    file_input(page, "CSV files").set_input_files([str(upload)])
     expect(page.get_by_text("Columns of council log spelthorne_asb_log.csv")).to_be_visible()
     date_box = page.get_by_label("Date (dd/mm/yyyy or yyyy-mm-dd, time optional)")
     expect(date_box).to_have_value("Date Logged")  # guessed from the header
@@ -329,4 +348,186 @@ def test_council_log_upload_through_the_mapping_form(browser: Browser, app_url: 
     expect(reasons).to_have_count(1, timeout=30000)
     expect(reasons).to_contain_text("is not in the postcode lookup")
     page.screenshot(path=str(ARTIFACTS / "data_page_council_log.png"), full_page=True)
+    assert blocked == [] and errors == []
+
+
+RAG_CELL = re.compile(r"^\s*(Green|Amber|Red)\s*$")
+STAINES_PSPO = "Test PSPO (Staines ward outline)"
+
+
+def comparison_table(page: Page) -> Locator:
+    """The JAG page's comparison table (the one with a Change % column)."""
+    return page.locator('[data-testid="stTable"]').filter(has_text="Change %")
+
+
+def rag_cells(page: Page) -> Locator:
+    """Cells of the comparison table holding exactly Green, Amber or Red."""
+    return comparison_table(page).locator("tbody td").filter(has_text=RAG_CELL)
+
+
+def test_jag_report_compares_periods_with_rag(browser: Browser, app_url: str) -> None:
+    """The JAG page: rolling 12 months to 2024-01 cannot be like for like in the sample (only
+    2023-01 of the previous year is stored), so no RAG and a warning; 6 months can, and the
+    RAG cells are coloured; the spreadsheet downloads with its three sheets."""
+    page, blocked, errors = open_page(browser, app_url + "/jag_report")
+    expect(page.get_by_role("heading", name="JAG report")).to_be_visible(timeout=60000)
+    heading = page.get_by_role("heading", name=re.compile(r"Rolling 2023-02 to 2024-01 against"))
+    expect(heading).to_be_visible(timeout=60000)
+    wait_idle(page)
+    table = comparison_table(page)
+    expect(table).to_have_count(1)
+    expect(table).to_contain_text(ALL_CRIME)
+    expect(table).to_contain_text("reduce by 5%")  # the default target of every line
+    expect(page.get_by_text("counts are shown but the change is not like for like")
+           ).to_be_visible()
+    assert rag_cells(page).count() == 0
+
+    period = page.get_by_label("Period (months)", exact=True)
+    period.fill("6")
+    period.press("Enter")
+    expect(page.get_by_role("heading", name=re.compile(
+        r"Rolling 2023-08 to 2024-01 against 2023-02 to 2023-07"))).to_be_visible(timeout=60000)
+    wait_idle(page)
+    expect(rag_cells(page).first).to_be_visible(timeout=30000)
+    cells = rag_cells(page)
+    assert cells.count() > 0
+    first_all_crime = table.locator("tbody tr").filter(has_text=ALL_CRIME).first
+    expect(first_all_crime).to_contain_text(re.compile(r"[+-]\d+\.\d%|0\.0%"))
+    colours = cells.evaluate_all(
+        "els => els.map(e => [e.innerText.trim(), getComputedStyle(e).backgroundColor])")
+    expected = {name: "rgb({}, {}, {})".format(*bytes.fromhex(fill))
+                for name, fill in RAG_FILLS.items()}
+    assert all(colour == expected[name] for name, colour in colours), colours
+    expect(page.get_by_text("counts are shown but the change is not like for like")
+           ).to_have_count(0)
+    expect(page.locator('[data-testid="stTable"]').filter(has_text="Generalised Gini")
+           ).to_contain_text(ALL_CRIME)
+
+    with page.expect_download(timeout=30000) as info:
+        page.get_by_role("button", name="Download JAG spreadsheet (.xlsx)").click()
+    download = info.value
+    assert download.suggested_filename.endswith(".xlsx")
+    data = Path(download.path()).read_bytes()
+    assert data[:2] == b"PK"
+    book = load_workbook(io.BytesIO(data))
+    assert book.sheetnames[0] == "Comparison"
+    assert "Concentration" in book.sheetnames and any(n.startswith("Summary") for n in
+                                                      book.sheetnames)
+    sheet = book["Comparison"]
+    assert "Rolling 2023-08 to 2024-01" in sheet["A1"].value
+    values = [c.value for row in sheet.iter_rows() for c in row]
+    assert ALL_CRIME in values and {"Green", "Amber", "Red"} & set(values)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "jag_report.png"), full_page=True)
+    assert blocked == [], f"requests left this machine: {blocked}"
+    assert errors == []
+
+
+def staines_ward() -> dict:
+    """The bundled 2013 outline of Spelthorne's Staines ward (GeoJSON geometry, WGS84)."""
+    wards = json.loads((ROOT / "data" / "sample" / "boundaries" / "wards_2013_E07000213.geojson"
+                        ).read_text(encoding="utf-8"))
+    return next(f["geometry"] for f in wards["features"] if f["properties"]["WD13NM"] == "Staines")
+
+
+def in_bng(geometry: dict) -> dict:
+    """The same outline with its coordinates as British National Grid metres."""
+    def convert(ring: list) -> list:
+        lon, lat = zip(*[(x, y) for x, y, *_ in ring], strict=True)
+        east, north = lonlat_to_bng(list(lon), list(lat))
+        return [[round(float(e), 1), round(float(n), 1)] for e, n in zip(east, north,
+                                                                          strict=True)]
+    if geometry["type"] == "Polygon":
+        return {"type": "Polygon", "coordinates": [convert(r) for r in geometry["coordinates"]]}
+    return {"type": "MultiPolygon",
+            "coordinates": [[convert(r) for r in p] for p in geometry["coordinates"]]}
+
+
+def feature_collection(name: str, geometry: dict) -> str:
+    return json.dumps({
+        "type": "FeatureCollection",
+        "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:OGC:1.3:CRS84"}},
+        "features": [{"type": "Feature", "properties": {"name": name}, "geometry": geometry}]})
+
+
+def test_layer_upload_adds_a_pspo_and_refuses_a_wrong_crs(browser: Browser, app_url: str,
+                                                          tmp_path: Path) -> None:
+    """A PSPO file (the Staines ward outline) is added, listed, and summarised on the JAG page;
+    a file of grid metres that claims to be longitude/latitude is refused with the reason."""
+    outline = staines_ward()
+    pspo = tmp_path / "test_pspo.geojson"
+    pspo.write_text(feature_collection(STAINES_PSPO, outline), encoding="utf-8")
+    mislabelled = tmp_path / "pspo_in_metres.geojson"
+    mislabelled.write_text(feature_collection("Metres PSPO", in_bng(outline)), encoding="utf-8")
+
+    page, blocked, errors = open_page(browser, app_url + "/data")
+    expect(page.get_by_role("heading", name="Layers")).to_be_visible(timeout=60000)
+    layers = page.locator('[data-testid="stTable"]').filter(has_text="with_population")
+    expect(layers).to_contain_text("town-centre")
+    expect(page.get_by_text("Runnymede's and Woking's wards are the 2013 boundaries")
+           ).to_be_visible()
+    expect(page.get_by_label("Layer kind", exact=True)).to_have_value("PSPO areas")  # default
+    file_input(page, "Layer file").set_input_files(str(pspo))
+    page.get_by_role("button", name="Add layer").click()
+    expect(page.get_by_text("Added 1 feature(s) to PSPO areas from test_pspo.geojson; 0 set "
+                            "aside")).to_be_visible(timeout=30000)
+    wait_idle(page)
+    row = layers.locator("tbody tr").filter(has_text="test_pspo.geojson")
+    expect(row).to_have_count(1)
+    expect(row.locator("td").first).to_have_text("pspo")
+    expect(row).to_contain_text("Spelthorne")  # given the borough it lies in
+
+    file_input(page, "Layer file").set_input_files(str(mislabelled))
+    page.get_by_role("button", name="Add layer").click()
+    error = page.get_by_test_id("stAlertContentError").filter(has_text="British National Grid")
+    expect(error).to_be_visible(timeout=30000)
+    expect(error).to_contain_text("pspo_in_metres.geojson")
+    wait_idle(page)
+    expect(layers.locator("tbody tr").filter(has_text="pspo_in_metres")).to_have_count(0)
+    page.screenshot(path=str(ARTIFACTS / "data_page_layers.png"), full_page=True)
+    assert page.locator('[data-testid="stException"]').count() == 0
+
+    page.goto(app_url + "/jag_report")
+    expect(comparison_table(page)).to_contain_text(ALL_CRIME, timeout=60000)
+    choose(page, "Area", "Spelthorne")
+    choose(page, "Summary by", "PSPO")
+    summary = page.locator('[data-testid="stTable"]').filter(has_text="Outside any PSPO")
+    expect(summary).to_contain_text(STAINES_PSPO, timeout=60000)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert blocked == [] and errors == []
+
+
+def test_town_centre_drawn_on_the_map_is_saved(browser: Browser, app_url: str) -> None:
+    """Leaflet.draw works offline: a rectangle drawn over the middle of the map is saved as a
+    town centre of Runnymede, and the layers table then lists it as drawn."""
+    page, blocked, errors = open_page(browser, app_url + "/data")
+    expect(page.get_by_text("Draw a town centre or PSPO area")).to_be_visible(timeout=60000)
+    expect(page.get_by_label("Area to draw in", exact=True)).to_have_value("Runnymede")
+    page.get_by_label("Name of the drawn shape", exact=True).fill("Chertsey (drawn in test)")
+    page.keyboard.press("Enter")
+    wait_idle(page)
+    frame = wait_for_map(page, nth=0)
+    tool = frame.locator("a.leaflet-draw-draw-rectangle")
+    expect(tool).to_be_visible(timeout=30000)
+    tool.click()
+    box = frame.locator(".leaflet-container").bounding_box()
+    # bounding boxes inside the iframe are already in the page's coordinates
+    x0 = box["x"] + box["width"] * 0.45
+    y0 = box["y"] + box["height"] * 0.45
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    page.mouse.move(x0 + 60, y0 + 50, steps=8)
+    page.mouse.up()
+    save = page.get_by_role("button", name="Save the drawn shape")
+    expect(save).to_be_enabled(timeout=30000)
+    save.click()
+    expect(page.get_by_text("Saved Town centres 'Chertsey (drawn in test)'")).to_be_visible(
+        timeout=30000)
+    wait_idle(page)
+    layers = page.locator('[data-testid="stTable"]').filter(has_text="with_population")
+    row = layers.locator("tbody tr").filter(has_text="drawn on the map")
+    expect(row).to_contain_text("town-centre")
+    expect(row).to_contain_text("Runnymede")
+    assert page.locator('[data-testid="stException"]').count() == 0
     assert blocked == [] and errors == []

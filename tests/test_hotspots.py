@@ -13,6 +13,7 @@ import shapely
 
 from geo.areas import UnknownAreaError
 from geo.crs import BNG
+from geo.joins import CONTEXT_COLUMNS
 from geo.layers import load_layer
 from hotspots.analysis import find_hotspots
 from hotspots.result import HOTSPOT_COLUMNS, HotspotInputError
@@ -23,7 +24,7 @@ from tests.sample_data import SPELTHORNE, has_coordinates, police_dicts, run_cli
 FROM, TO = "2023-02", "2024-01"
 MONTHS = [f"2023-{m:02d}" for m in range(2, 13)] + ["2024-01"]
 SHOP = ["Shoplifting"]
-LABELS = ["ward", "top_types", "top_location"]
+LABELS = [*CONTEXT_COLUMNS, "top_types", "top_location"]
 METHODS = ["grid", "dbscan"]
 
 
@@ -163,7 +164,8 @@ def test_csv_export_has_header_and_guards_formulas(reports):
     found.loc[0, "top_location"] = "=HYPERLINK(\"http://example.com\",\"x\")"
     found.loc[1, "ward"] = "@SUM(A1:A9)"
     rows = list(csv.DictReader(io.StringIO(hotspots_csv(found))))
-    assert list(rows[0]) == ["rank", "ward", "count", "top_types", "top_location", "score",
+    assert list(rows[0]) == ["rank", "ward", "count", "top_types", "top_location", "town_centre",
+                             "water_distance_m", "river_frontage", "pspo", "lsoa", "score",
                              "area_m2", "centroid_lat", "centroid_lon", "method", "parameters",
                              "geometry_wkt"]
     assert len(rows) == len(found)

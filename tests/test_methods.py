@@ -29,6 +29,7 @@ from sklearn.cluster import DBSCAN
 from sklearn.neighbors import KernelDensity
 
 from geo.areas import resolve_area
+from geo.joins import CONTEXT_COLUMNS
 from hotspots.analysis import area_incidents, find_hotspots
 from hotspots.cells import Raster
 from hotspots.change import change_test, hotspot_change, hotspot_classify
@@ -43,7 +44,7 @@ from hotspots.weighted import hotspot_weighted
 from tests.sample_data import has_coordinates, police_dicts
 
 FROM, TO = "2023-02", "2024-01"
-LABELS = ["ward", "top_types", "top_location"]
+LABELS = [*CONTEXT_COLUMNS, "top_types", "top_location"]
 STAINES = shapely.Point(503500, 171600)  # Staines High Street on the National Grid
 
 

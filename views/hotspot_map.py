@@ -148,7 +148,7 @@ def show_accuracy(result: Evaluation, focus: str, method: str, params: dict,
         st.info("No method could be measured: the test month(s) hold no incidents here.")
         return
     rows = summary[summary["crime_type"] == focus]
-    st.table(accuracy_table(rows), hide_index=True)
+    st.table(appstate.markdown_safe(accuracy_table(rows)), hide_index=True)
     top = rows[rows["method"] == best].iloc[0]
     st.markdown(f"Recommended for {focus}: **{best}** (PEI\\* {top['pei_star']:.2f}, tested on "
                 f"{describe_months(result.test_months)}, fitted on the {result.train_months} "
@@ -172,13 +172,7 @@ def show_accuracy(result: Evaluation, focus: str, method: str, params: dict,
 
 
 st.title("Hotspot map")
-version = appstate.data_version()
-months = appstate.months_available(version)
-area_list = appstate.areas(version)
-if not months or not area_list:
-    st.warning("No incidents imported yet. Open the **Data** page to import police.uk or "
-               "council files, or run `hotspots setup` to load the bundled sample.")
-    st.stop()
+version, months, area_list = appstate.data_or_stop()
 
 with st.sidebar:
     st.header("Selection")
@@ -195,30 +189,46 @@ with st.sidebar:
                              key="coverage")
     with st.expander("Method parameters (0 = chosen by rule)"):
         params = parameter_inputs(method)
+    frontage_m = float(st.number_input(
+        "River frontage (m)", min_value=10, max_value=500, value=50, step=10, key="frontage",
+        help="Land within this distance of the water counts as river frontage (shown as a "
+             "light-blue band on the map)"))
 
 try:
     report = appstate.hotspot_report(area, month_from, month_to, tuple(crime_types), method,
-                                     coverage_pct / 100, params, version)
+                                     coverage_pct / 100, params, version, frontage_m)
 except (HotspotInputError, UnknownAreaError) as exc:
     st.error(str(exc))
     st.stop()
 
 for note in report.notes:
-    st.info(note)
+    st.info(appstate.markdown_text(note))
 
-boundary, wards, water = appstate.context_layers(area, version)
+context = appstate.context_layers(area, version, frontage_m)
 left, right = st.columns([3, 2])
 with left:
     if not assets_ready():
         st.error(f"The map's files are missing: {SETUP_HINT}.")
     else:
-        fmap = build_map(boundary, wards, water, report.incidents, report.hotspots)
+        fmap = build_map(context.boundary, context.wards, context.water, report.incidents,
+                         report.hotspots, town_centres=context.town_centres,
+                         frontage=context.frontage, pspos=context.pspos,
+                         frontage_m=frontage_m)
         st_folium(fmap, height=620, use_container_width=True, returned_objects=[],
                   key="hotspot_map")
     st.caption(report.caption())
-    note = wards["note"].dropna().unique()
+    note = context.wards["note"].dropna().unique()
     if len(note):
-        st.caption(f"Wards: {note[0]}")
+        st.caption(f"Wards: {appstate.markdown_text(note[0])}")
+    centres = context.town_centres
+    approximate = centres[centres["approximate"]] if len(centres) else centres
+    if len(approximate):
+        st.caption("Town centres drawn dashed are approximate (a circle around a high street "
+                   "postcode, not the council's boundary): "
+                   + ", ".join(approximate["name"].map(appstate.markdown_text))
+                   + ". Load the real outlines on the Data page.")
+    st.caption(f"River frontage: land within {frontage_m:g} m of the water layer (light-blue "
+               "band). Metres to river are measured from each hotspot's outline.")
 with right:
     st.subheader(f"{len(report.hotspots)} hotspots, ranked")
     covered = report.hotspots.attrs.get("covered_share")
@@ -229,8 +239,17 @@ with right:
                  f"({inside / max(len(report.incidents), 1):.0%}) on "
                  f"{(covered or 0):.2%} of the land.")
         table = hotspots_table(report.hotspots)
-        st.dataframe(table[["rank", "ward", "count", "top_types", "top_location"]],
-                     hide_index=True, width="stretch", key="hotspot_table")
+        st.dataframe(
+            table[["rank", "ward", "town_centre", "water_distance_m", "pspo", "count",
+                   "top_types", "top_location"]],
+            hide_index=True, width="stretch", key="hotspot_table",
+            column_config={
+                "town_centre": st.column_config.TextColumn("town_centre"),
+                "water_distance_m": st.column_config.NumberColumn(
+                    "Metres to river", format="%.0f",
+                    help="Distance from the hotspot's outline to the water (0 = touches it)"),
+                "pspo": st.column_config.TextColumn("pspo"),
+            })
         stem = f"hotspots_{report.area.name}_{month_from}_{month_to}_{method}".lower()
         st.download_button("Download GeoJSON", hotspots_geojson(report.hotspots),
                            file_name=f"{stem}.geojson", mime="application/geo+json")
@@ -269,5 +288,6 @@ st.caption(f"The places with the most incidents in the selection ({area}, {month
 if repeats.empty:
     st.write("No place has two or more incidents in this selection.")
 else:
-    st.table(repeats[["rank", "location", "count", "top_types", "first_month", "last_month"]],
-             hide_index=True)
+    st.table(appstate.markdown_safe(
+        repeats[["rank", "location", "count", "top_types", "first_month", "last_month"]]),
+        hide_index=True)
