@@ -7,6 +7,7 @@ borough; a drawn town centre replaces the approximation) and are stored in WGS84
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import datetime
 from functools import lru_cache
@@ -40,8 +41,8 @@ AREA_KINDS = ("ward", "lsoa", "town-centre", "pspo")
 # A new file of these kinds replaces every feature of the kind in the boroughs it covers (a new
 # ward vintage, say); for the other kinds a feature replaces the one with the same code.
 REPLACED_BY_AREA = ("ward", "lsoa")
-POPULATION_FIELDS = (r"population", r"pop(_?\d{4})?", r"usual_?residents", r"all_?ages",
-                     r"residents")
+POPULATION_FIELDS = (r"population", r"pop(ulation)?_?\d{0,4}", r"usual_?residents",
+                     r"all[ _]?ages", r"residents", r"observation")
 OLD_WARDS_NOTE = ("2013 ward boundaries: {name} has been re-warded since; load current wards "
                   "with `hotspots layers add ward FILE`")
 BUNDLED_SOURCE = "ONS/OS boundaries (OGL v3), via martinjc/UK-GeoJSON"
@@ -53,15 +54,20 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
+def find_field(columns, patterns: tuple[str, ...]) -> str | None:
+    """The first column whose name (any case, spaces trimmed) matches one of the patterns."""
+    for column in columns:
+        if any(re.fullmatch(p, str(column).strip(), flags=re.I) for p in patterns):
+            return column
+    return None
+
+
 def _pick(frame: gpd.GeoDataFrame, wanted: str | None, patterns: tuple[str, ...]) -> str | None:
     if wanted:
         if wanted not in frame.columns:
             raise LayerError(f"no field '{wanted}'; fields are {', '.join(frame.columns)}")
         return wanted
-    for column in frame.columns:
-        if any(re.fullmatch(p, column, flags=re.I) for p in patterns):
-            return column
-    return None
+    return find_field(frame.columns, patterns)
 
 
 def store_layer(engine: Engine, kind: str, frame: gpd.GeoDataFrame, source: str,
@@ -124,8 +130,11 @@ def store_layer(engine: Engine, kind: str, frame: gpd.GeoDataFrame, source: str,
 
 
 def _population(value) -> int | None:
-    number = pd.to_numeric(pd.Series([value]), errors="coerce").iloc[0]
-    return int(number) if pd.notna(number) and number >= 0 else None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return int(number) if math.isfinite(number) and number >= 0 else None
 
 
 def add_layer_file(engine: Engine, kind: str, path: str | Path, name: str | None = None,
@@ -179,7 +188,7 @@ def assign_parents(engine: Engine, layer: LayerFile, parent: str | None = None) 
 def seed_bundled_layers(engine: Engine) -> int:
     """Load the bundled boroughs, their wards and LSOAs, the Thames and the approximate town
     centres, if not yet loaded."""
-    from geo.town_centres import seed_approximate_town_centres
+    from geo.town_centres import seed_approximate_town_centres  # it builds on this module
 
     if not load_layer(engine, "area").empty:
         # a database made before town centres existed gets the approximations once

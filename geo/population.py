@@ -9,18 +9,22 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import Engine
 
-from geo.layers import LayerError, load_layer, set_population
+from geo.layers import (
+    POPULATION_FIELDS,
+    LayerError,
+    find_field,
+    load_layer,
+    set_population,
+)
 from ingest.result import FileImport
 
 CODE_FIELDS = (r"code", r".*cd", r"gss.*", r"geography code")
-POPULATION_FIELDS = (r"population", r"pop(ulation)?_?\d{0,4}", r"usual_?residents",
-                     r"all ?ages", r"residents", r"observation")
 
 
 def _column(columns: list[str], patterns: tuple[str, ...], what: str, file: str) -> str:
-    for column in columns:
-        if any(re.fullmatch(p, column.strip(), flags=re.I) for p in patterns):
-            return column
+    found = find_field(columns, patterns)
+    if found is not None:
+        return found
     raise LayerError(f"{file}: no {what} column (looked for {', '.join(patterns)}; the file has "
                      f"{', '.join(columns)})")
 

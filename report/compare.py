@@ -205,7 +205,7 @@ def compare(engine: Engine, area: str, to_month: str, months: int = 12,
         source = layers.wards if by == "ward" else layers.town_centres
         names = list(source.frame["name"])
         units = [(n, (attributed[column] == n).to_numpy()) for n in names]
-        rest = ~attributed[column].isin(names).to_numpy() | (attributed[column] == "").to_numpy()
+        rest = ~attributed[column].isin(names).to_numpy()
         label = "Not in any ward" if by == "ward" else f"Rest of {place.name}"
         if by == "town-centre" or rest.any():
             units.append((label, rest))

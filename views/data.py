@@ -60,6 +60,13 @@ def header_of(name: str, data: bytes) -> list[str] | str:
         return exc.message
 
 
+def raw_text(raw: object) -> str:
+    """A rejected row's values as 'column=value; …'."""
+    if isinstance(raw, dict):
+        return "; ".join(f"{k}={v}" for k, v in raw.items() if v)
+    return "" if raw is None else str(raw)
+
+
 def show_report(report: IngestReport) -> None:
     """Per-file outcome and totals, in words users read at a glance."""
     st.success(f"Imported {report.accepted:,} new incidents; {report.duplicates:,} were already "
@@ -130,8 +137,7 @@ else:
     st.write(f"{int(reasons['rows'].sum()):,} rows were set aside at import, by reason:")
     st.table(appstate.markdown_safe(reasons), hide_index=True)
     rejects = list_rejects(engine, 2000)
-    rejects["raw"] = rejects["raw"].map(lambda r: "; ".join(f"{k}={v}" for k, v in r.items()
-                                                            if v))
+    rejects["raw"] = rejects["raw"].map(raw_text)
     st.dataframe(rejects.rename(columns={"file_name": "file", "row_number": "row"})
                  [["file", "row", "column", "reason", "raw"]],
                  hide_index=True, width="stretch", key="rejects")
@@ -152,6 +158,22 @@ def saved_upload(upload, folder: str) -> Path:
     return path
 
 
+def with_upload(upload, what: str, action):
+    """Run `action` on the upload saved under its own file name (messages name it); show a
+    LayerError; clear the caches after success. None when nothing came of it."""
+    if upload is None:
+        st.error(f"Choose {what} first.")
+        return None
+    with tempfile.TemporaryDirectory(prefix="upload-") as folder:
+        try:
+            result = action(saved_upload(upload, folder))
+        except LayerError as exc:
+            st.error(md(exc))
+            return None
+    st.cache_data.clear()
+    return result
+
+
 def show_layer_result(kind: str, result: LayerFile) -> None:
     """What an added layer file kept, repaired and set aside."""
     kept, aside = len(result.features), len(result.rejected)
@@ -163,13 +185,6 @@ def show_layer_result(kind: str, result: LayerFile) -> None:
         st.write("Features set aside:")
         st.table(appstate.markdown_safe(result.rejected[["file", "feature", "field", "reason"]]),
                  hide_index=True)
-
-
-def raw_text(raw: object) -> str:
-    """A rejected row's values as 'column=value; …'."""
-    if isinstance(raw, dict):
-        return "; ".join(f"{k}={v}" for k, v in raw.items() if v)
-    return "" if raw is None else str(raw)
 
 
 st.subheader("Layers")
@@ -190,28 +205,17 @@ with st.form("layer_upload"):
     layer_upload = st.file_uploader("Layer file", type=LAYER_TYPES, key="layer_file")
     add_layer = st.form_submit_button("Add layer")
 if add_layer:
-    if layer_upload is None:
-        st.error("Choose a layer file first.")
-    else:
-        with tempfile.TemporaryDirectory(prefix="layer-") as folder:
-            try:
-                added = add_layer_file(
-                    engine, layer_kind, saved_upload(layer_upload, folder),
-                    name=layer_name.strip() or None,
-                    parent=None if layer_parent == WORK_IT_OUT else layer_parent)
-            except LayerError as exc:
-                st.error(md(exc))
-            else:
-                st.cache_data.clear()
-                show_layer_result(layer_kind, added)
+    added = with_upload(layer_upload, "a layer file", lambda path: add_layer_file(
+        engine, layer_kind, path, name=layer_name.strip() or None,
+        parent=None if layer_parent == WORK_IT_OUT else layer_parent))
+    if added is not None:
+        show_layer_result(layer_kind, added)
 
 st.markdown("**Draw a town centre or PSPO area** on the map (polygon or rectangle tool, top "
             "left), name it and save. A drawn town centre replaces the borough's "
             "approximations.")
 draw_cols = st.columns(3)
-draw_area = draw_cols[0].selectbox("Area to draw in",
-                                   appstate.areas(appstate.data_version()),
-                                   key="draw_area")
+draw_area = draw_cols[0].selectbox("Area to draw in", area_list, key="draw_area")
 draw_kind = draw_cols[1].selectbox("It is a", ["town-centre", "pspo"],
                                    format_func=KIND_LABELS.get, key="draw_kind")
 draw_name = draw_cols[2].text_input("Name of the drawn shape", key="draw_name")
@@ -242,24 +246,16 @@ with st.form("population_upload"):
                                              key="population_file")
     add_population = st.form_submit_button("Import populations")
 if add_population:
-    if population_upload is None:
-        st.error("Choose a population CSV first.")
-    else:
-        with tempfile.TemporaryDirectory(prefix="population-") as folder:
-            try:
-                imported = import_population(engine, population_kind,
-                                             saved_upload(population_upload, folder))
-            except LayerError as exc:
-                st.error(md(exc))
-            else:
-                st.cache_data.clear()
-                st.success(md(f"Set the population of {len(imported.accepted):,} "
-                              f"feature(s) of {KIND_LABELS[population_kind]}; "
-                              f"{len(imported.rejected):,} rows set aside."))
-                if len(imported.rejected):
-                    rejected = imported.rejected.assign(raw=imported.rejected["raw"].map(raw_text))
-                    st.table(appstate.markdown_safe(
-                        rejected[["file", "row", "column", "reason", "raw"]]), hide_index=True)
+    imported = with_upload(population_upload, "a population CSV",
+                           lambda path: import_population(engine, population_kind, path))
+    if imported is not None:
+        st.success(md(f"Set the population of {len(imported.accepted):,} feature(s) of "
+                      f"{KIND_LABELS[population_kind]}; {len(imported.rejected):,} rows set "
+                      "aside."))
+        if len(imported.rejected):
+            rejected = imported.rejected.assign(raw=imported.rejected["raw"].map(raw_text))
+            st.table(appstate.markdown_safe(
+                rejected[["file", "row", "column", "reason", "raw"]]), hide_index=True)
 
 with st.form("approximate_town_centre"):
     st.markdown("**Approximate town centre**: until the council's outline is loaded, a circle "
