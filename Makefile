@@ -46,6 +46,7 @@ bench: setup
 	$(PY) bench/bench_import_detect.py
 	$(PY) bench/bench_hotspots.py
 	$(PY) bench/bench_context.py
+	$(PY) bench/bench_registers.py
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor data/hotspots.sqlite*

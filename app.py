@@ -9,6 +9,8 @@ st.set_page_config(page_title="CSP hotspots", layout="wide")
 pages = st.navigation([
     st.Page("views/hotspot_map.py", title="Hotspot map", default=True),
     st.Page("views/jag_report.py", title="JAG report"),
+    st.Page("views/pspos.py", title="PSPOs"),
+    st.Page("views/water_safety.py", title="Water safety"),
     st.Page("views/data.py", title="Data"),
 ])
 pages.run()

@@ -125,11 +125,12 @@ def context_layers(engine: Engine, area: Area | None = None,
                    frontage_m: float = DEFAULT_FRONTAGE_M,
                    pspos: gpd.GeoDataFrame | None = None) -> ContextLayers:
     """Load and index the context layers of one borough (every loaded one when area is None).
-    `pspos` replaces the stored PSPO layer (the PSPO register passes its orders' areas)."""
+    PSPO areas are the register's orders in force plus any PSPO outline layer; `pspos`
+    replaces both."""
     if not frontage_m > 0:
         raise ValueError(f"the river frontage distance must be more than 0 m, not {frontage_m}")
     code = area.code if area is not None else None
-    pspo_frame = pspos if pspos is not None else load_layer(engine, "pspo", code)
+    pspo_frame = pspos if pspos is not None else pspo_outlines(engine, code)
     water = load_layer(engine, "water").to_crs(BNG).geometry.to_numpy()
     return ContextLayers(
         wards=Units.of(load_layer(engine, "ward", code)),
@@ -137,6 +138,24 @@ def context_layers(engine: Engine, area: Area | None = None,
         town_centres=Units.of(load_layer(engine, "town-centre", code)),
         pspos=Units.of(pspo_frame),
         water=water, frontage_m=float(frontage_m))
+
+
+def pspo_outlines(engine: Engine, area_code: str | None = None) -> gpd.GeoDataFrame:
+    """WGS84 outlines (code, name) of the register's orders in force and of any PSPO layer
+    loaded as a file (before the register existed)."""
+    from registers.pspo import pspo_areas  # registers build on geo, not the other way round
+
+    orders = pspo_areas(engine, area_code)
+    layer = load_layer(engine, "pspo", area_code)
+    if orders.empty:
+        return layer
+    orders = orders.assign(source="PSPO register", population=None, approximate=False,
+                           note=orders["example"].map({True: "EXAMPLE order", False: None}))
+    columns = ["code", "name", "parent_code", "source", "note", "population", "approximate",
+               "geometry"]
+    frame = pd.concat([orders[columns], layer[columns]], ignore_index=True) if len(layer) \
+        else orders[columns]
+    return gpd.GeoDataFrame(frame, geometry="geometry", crs=orders.crs)
 
 
 def water_distance(geometries: np.ndarray, layers: ContextLayers) -> np.ndarray:

@@ -67,8 +67,10 @@ def read_layer_file(path: str | Path, kind: str = "area") -> gpd.GeoDataFrame:
     return check_layer_file(path, kind).features
 
 
-def check_layer_file(path: str | Path, kind: str) -> LayerFile:
-    """Read, check and repair a layer file for a kind of layer; say what was set aside."""
+def check_layer_file(path: str | Path, kind: str, repair_invalid: bool = True) -> LayerFile:
+    """Read, check and repair a layer file for a kind of layer; say what was set aside.
+    With `repair_invalid` False invalid geometry is left as it is, for callers that refuse it
+    (the PSPO register: an order's published map must be drawn right, not guessed at)."""
     path = Path(path)
     name = path.name
     target = f"zip://{path}" if path.suffix.lower() == ".zip" else str(path)
@@ -89,7 +91,8 @@ def check_layer_file(path: str | Path, kind: str) -> LayerFile:
     if result.features.empty:
         raise LayerError(f"{name}: every feature has an empty geometry")
     check_coordinates_match_crs(name, result.features)
-    repair(result)
+    if repair_invalid:
+        repair(result)
     wanted = ACCEPTED_TYPES.get(kind, POLYGONAL)
     needs = " or ".join(sorted({w.removeprefix("Multi") for w in wanted}))
     for bad in sorted(set(result.features.geometry.geom_type) - set(wanted)):

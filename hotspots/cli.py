@@ -39,11 +39,12 @@ class FriendlyGroup(click.Group):
         from geo.layers import LayerError
         from hotspots.result import HotspotInputError
         from ingest.result import FileImportError
+        from registers.common import RegisterError
 
         try:
             return super().invoke(ctx)
         except (UnknownAreaError, LayerError, HotspotInputError, FileImportError,
-                FileNotFoundError) as exc:
+                FileNotFoundError, RegisterError) as exc:
             raise click.ClickException(str(exc).strip("'\"")) from None
 
 
@@ -54,11 +55,13 @@ def main() -> None:
 
 @main.command()
 @click.option("--sample/--no-sample", default=True, show_default=True,
-              help="Import the bundled police.uk sample (Spelthorne, Runnymede, Woking).")
+              help="Import the bundled police.uk sample (Spelthorne, Runnymede, Woking) and "
+                   "the EXAMPLE PSPO and water-safety registers.")
 def setup(sample: bool) -> None:
     """Create or upgrade the database, load bundled boundaries and the sample data."""
     from geo.layers import seed_bundled_layers
     from ingest.run import ingest_paths
+    from registers.example import seed_example_registers
     from store.db import database_url
 
     engine = _engine()
@@ -69,6 +72,9 @@ def setup(sample: bool) -> None:
         report = ingest_paths(engine, [SAMPLE_POLICE], progress=_progress_bar())
         click.echo(f"\nSample imported: {report.accepted:,} new incidents, {report.duplicates:,} "
                    f"already present, {report.rejected:,} rows set aside (see `hotspots rejects`)")
+        examples = seed_example_registers(engine)
+        click.echo("EXAMPLE registers (marked as examples everywhere): " + ", ".join(
+            f"{count} {what}" for what, count in examples.items()) + " added")
 
 
 def _progress_bar():
@@ -596,3 +602,13 @@ def incidents_export(area: str, month_from: str, month_to: str, crime_types: tup
 
 if __name__ == "__main__":
     main()
+
+
+def _add_register_commands() -> None:
+    from registers.cli import COMMANDS
+
+    for command in COMMANDS:
+        main.add_command(command)
+
+
+_add_register_commands()

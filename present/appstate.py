@@ -34,10 +34,11 @@ from report.concentration import DEFAULT_CELL_M, concentration
 from report.summary import Summary, summarise
 from store.db import get_engine, migrate
 from store.incidents import categories, coverage
-from store.models import ImportRun, Layer
+from store.models import ImportRun, Layer, PspoEvent
 
-# (latest import id, number of layer features, when layers were last loaded, total population)
-Version = tuple[int, int, str, int]
+# (latest import id, number of layer features, when layers were last loaded, total population,
+# latest PSPO register event id: every change to an order writes one)
+Version = tuple[int, int, str, int, int]
 # Hashable targets for the cache key: (line, direction, percent); line is a crime type,
 # "UNIT/crime type" or "*".
 TargetItems = tuple[tuple[str, str, float], ...]
@@ -65,15 +66,17 @@ def engine() -> Engine:
 
 
 def data_version() -> Version:
-    """Changes whenever an import is made or layers are added or replaced (even by as many
-    features as before: the load time changes) or populations are set (cheap: one query
-    each)."""
+    """Changes whenever an import is made, layers are added or replaced (even by as many
+    features as before: the load time changes), populations are set or a PSPO order changes
+    (cheap: one query each)."""
     with engine().connect() as conn:
         imports = conn.execute(select(func.max(ImportRun.id))).scalar() or 0
         layers, loaded, population = conn.execute(
             select(func.count(), func.max(Layer.loaded_at), func.sum(Layer.population))
         ).one()
-    return int(imports), int(layers or 0), str(loaded or ""), int(population or 0)
+        orders = conn.execute(select(func.max(PspoEvent.id))).scalar() or 0
+    return (int(imports), int(layers or 0), str(loaded or ""), int(population or 0),
+            int(orders))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -93,6 +96,13 @@ def category_list(version: Version) -> list[str]:
 def areas(version: Version) -> list[str]:
     """Names of loaded areas."""
     return area_names(engine())
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def area_codes_to_names(version: Version) -> dict[str, str]:
+    """Loaded areas' codes and names."""
+    areas_frame = load_layer(engine(), "area")
+    return dict(zip(areas_frame["code"], areas_frame["name"], strict=True))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -193,6 +203,11 @@ def coverage_table() -> pd.DataFrame:
         return frame
     return frame.pivot_table(index="month", columns="dataset", values="incidents",
                              aggfunc="sum", fill_value=0)
+
+
+def current_user() -> str:
+    """Who is using the app, for `recorded_by` on register changes (sign-in will set it)."""
+    return "app user (no sign-in)"
 
 
 def data_or_stop() -> tuple[tuple, list[str], list[str]]:

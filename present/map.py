@@ -28,6 +28,7 @@ HOTSPOT_COLOUR = "#c0392b"
 TOWN_CENTRE_COLOUR = "#7b3294"
 FRONTAGE_COLOUR = "#4a9fd8"
 PSPO_COLOUR = "#e66101"
+EQUIPMENT_COLOUR = "#1a9641"
 
 
 def _escaped(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
@@ -88,10 +89,13 @@ def build_map(area_boundary: gpd.GeoSeries, wards: gpd.GeoDataFrame, water: gpd.
               town_centres: gpd.GeoDataFrame | None = None,
               frontage: gpd.GeoSeries | None = None,
               pspos: gpd.GeoDataFrame | None = None,
-              frontage_m: float = 50.0) -> folium.Map:
+              frontage_m: float = 50.0,
+              equipment: pd.DataFrame | None = None,
+              equipment_shown: bool = True) -> folium.Map:
     """Compose the map: base boundaries and river (with, when given, the river frontage band,
-    town centres and PSPO areas), heat of incidents, outlined hotspots. `frontage_m` is the
-    band's width, for its layer name."""
+    town centres and PSPO areas), heat of incidents, outlined hotspots, and water-safety
+    equipment coloured by its check state. `frontage_m` is the band's width, for its layer
+    name."""
     boundary = area_boundary.to_crs(WGS84)
     minx, miny, maxx, maxy = boundary.total_bounds
     m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=12, tiles=None,
@@ -157,9 +161,41 @@ def build_map(area_boundary: gpd.GeoSeries, wards: gpd.GeoDataFrame, water: gpd.
                 aliases=["Hotspot", "Incidents", "Ward", "Town centre", "River (to water)",
                          "PSPO", "Top types"]),
         ).add_to(m)
+    if equipment is not None and len(equipment):
+        add_equipment_layer(m, equipment, show=equipment_shown)
     folium.LayerControl(collapsed=True).add_to(m)
     m.fit_bounds([[miny, minx], [maxy, maxx]])
     return m
+
+
+def add_equipment_layer(m: folium.Map, items: pd.DataFrame, show: bool = True) -> None:
+    """Water-safety equipment as circles coloured by check state (the due report's `colour`
+    and `state_label`), one GeoJSON layer so a thousand items stay light. Text escaped."""
+    def text(column: str) -> pd.Series:
+        values = items[column] if column in items else pd.Series("", index=items.index)
+        return values.fillna("").astype(str).map(html.escape)
+
+    last = items.get("last_checked_at", pd.Series(pd.NaT, index=items.index))
+    shown = gpd.GeoDataFrame({
+        "asset_id": text("asset_id"), "kind": text("kind_label"), "site": text("site"),
+        "state": text("state_label"),
+        "last": [("never" if pd.isna(t) else f"{pd.Timestamp(t):%d/%m/%Y %H:%M}: "
+                  + html.escape(str(o or ""))) for t, o in
+                 zip(last, items.get("last_outcome_label", [""] * len(items)), strict=True)],
+        "colour": items.get("colour", pd.Series(EQUIPMENT_COLOUR, index=items.index)),
+        "example": ["yes (example data)" if e else "" for e in
+                    items.get("example", pd.Series(False, index=items.index))],
+    }, geometry=gpd.points_from_xy(items["lon"], items["lat"]), crs=WGS84)
+    fields = ["asset_id", "kind", "site", "state", "last", "example"]
+    aliases = ["Asset", "Type", "Site", "State", "Last check", "Example"]
+    folium.GeoJson(
+        shown.to_json(), name="Water-safety equipment", show=show,
+        marker=folium.CircleMarker(radius=7, weight=2, fill=True, fill_opacity=0.9),
+        style_function=lambda feature: {"color": "#ffffff",
+                                        "fillColor": feature["properties"]["colour"]},
+        tooltip=folium.GeoJsonTooltip(fields=fields[:4], aliases=aliases[:4]),
+        popup=folium.GeoJsonPopup(fields=fields, aliases=aliases),
+    ).add_to(m)
 
 
 def _add_context_layers(m: folium.Map, town_centres: gpd.GeoDataFrame | None,

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SQLITE = PROJECT_ROOT / "data" / "hotspots.sqlite"
@@ -18,12 +20,35 @@ def database_url() -> str:
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    # SQLAlchemy, not the sqlite3 module, decides when a transaction begins (see _sqlite_begin)
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    """Begin SQLite transactions ourselves: IMMEDIATE for `write_transaction` (it takes the
+    write lock before reading, so a check's validation and its insert cannot be overtaken by
+    another writer: waiting replaces SQLite's unretryable 'database is locked'), DEFERRED
+    otherwise (readers never wait in WAL mode)."""
+    immediate = conn.get_execution_options().get("write_lock", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """One transaction for one action that reads then writes: all of it lands or none does.
+
+    On SQLite the write lock is taken at BEGIN (waiting up to the busy timeout for another
+    writer); on PostgreSQL callers lock the rows they depend on (SELECT ... FOR UPDATE)."""
+    with engine.connect() as conn:
+        conn.execution_options(write_lock=True)
+        with conn.begin():
+            yield conn
 
 
 @lru_cache(maxsize=8)
@@ -36,12 +61,13 @@ def get_engine(url: str | None = None) -> Engine:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True)
 
 
-def migrate(url: str | None = None) -> None:
-    """Create or upgrade the schema to the latest Alembic revision."""
+def migrate(url: str | None = None, revision: str = "head") -> None:
+    """Create or upgrade the schema to the latest Alembic revision (or to `revision`)."""
     from alembic import command
     from alembic.config import Config
 
@@ -50,4 +76,4 @@ def migrate(url: str | None = None) -> None:
     cfg.set_main_option("sqlalchemy.url", (url or database_url()).replace("%", "%%"))
     with get_engine(url or database_url()).begin() as connection:
         cfg.attributes["connection"] = connection
-        command.upgrade(cfg, "head")
+        command.upgrade(cfg, revision)

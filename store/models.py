@@ -1,16 +1,20 @@
-"""SQLAlchemy models: imports, incidents, rejected rows and boundary layers.
+"""SQLAlchemy models: imports, incidents, rejected rows, boundary layers, and the registers
+(PSPOs with their conditions and history; water-safety equipment with its checks).
 
-Points are stored as WGS84 lon/lat (for the map) plus BNG easting/northing (for analysis in
-metres), so SQLite needs no spatial extension. Layer geometries are WKB in WGS84.
+Incident points are stored as WGS84 lon/lat (for the map) plus BNG easting/northing (for
+analysis in metres), so SQLite needs no spatial extension. Layer geometries are WKB in WGS84.
+Register geometries use `store.geometry.Geometry`: PostGIS geometry on PostgreSQL, WKB on
+SQLite, WGS84 in both; equipment also keeps its BNG easting/northing.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -22,6 +26,8 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from store.geometry import Geometry
 
 
 class Base(DeclarativeBase):
@@ -117,3 +123,132 @@ class Layer(Base):
 
     __table_args__ = (UniqueConstraint("kind", "code", name="uq_layer_kind_code"),
                       Index("ix_layers_kind_parent", "kind", "parent_code"))
+
+
+class PspoOrder(Base):
+    """A Public Spaces Protection Order: its area (WGS84), dates and published record.
+
+    `expires_on` is the first day the order no longer has effect (made + at most 3 years, or
+    last extension + at most 3 years); `discharged_on` is set when the council discharges it.
+    """
+
+    __tablename__ = "pspo_orders"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    area_code: Mapped[str] = mapped_column(String(100), index=True)  # the borough
+    reference: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(300))
+    area = mapped_column(Geometry("MultiPolygon"), nullable=False)
+    area_source: Mapped[str] = mapped_column(Text)
+    made_on: Mapped[date] = mapped_column(Date)
+    expires_on: Mapped[date] = mapped_column(Date)
+    discharged_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    review_every_days: Mapped[int] = mapped_column(Integer, default=42)
+    published_url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    consultation_notes: Mapped[str | None] = mapped_column(Text, nullable=True)
+    publication_notes: Mapped[str | None] = mapped_column(Text, nullable=True)
+    example: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    created_by: Mapped[str] = mapped_column(String(200))
+
+    __table_args__ = (UniqueConstraint("area_code", "reference", name="uq_pspo_reference"),)
+
+
+class PspoCondition(Base):
+    """One prohibition or requirement of an order, with its times and exemptions."""
+
+    __tablename__ = "pspo_conditions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("pspo_orders.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20))  # prohibition | requirement
+    wording: Mapped[str] = mapped_column(Text)
+    times: Mapped[str | None] = mapped_column(Text, nullable=True)
+    exemptions: Mapped[str | None] = mapped_column(Text, nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)  # False once varied away
+
+
+class PspoEvent(Base):
+    """What happened to an order, append-only: made, extended, varied, reviewed, discharged.
+
+    An extension carries the new expiry; a variation that redrew the area carries the new
+    area, so the order's history can be read back."""
+
+    __tablename__ = "pspo_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("pspo_orders.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    happened_on: Mapped[date] = mapped_column(Date)
+    expires_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    area = mapped_column(Geometry("MultiPolygon"), nullable=True)
+    notes: Mapped[str | None] = mapped_column(Text, nullable=True)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime)
+    recorded_by: Mapped[str] = mapped_column(String(200))
+
+
+class Equipment(Base):
+    """One item of public rescue equipment or signage. Retired items are kept, never deleted."""
+
+    __tablename__ = "equipment"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    asset_id: Mapped[str] = mapped_column(String(60), unique=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    location = mapped_column(Geometry("Point"), nullable=False)
+    lon: Mapped[float] = mapped_column(Float)
+    lat: Mapped[float] = mapped_column(Float)
+    easting: Mapped[float] = mapped_column(Float)
+    northing: Mapped[float] = mapped_column(Float)
+    area_code: Mapped[str | None] = mapped_column(String(100), nullable=True, index=True)
+    site: Mapped[str] = mapped_column(String(300))
+    river: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    installed_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    owner: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    notes: Mapped[str | None] = mapped_column(Text, nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    retired_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    retired_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    example: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    created_by: Mapped[str] = mapped_column(String(200))
+
+
+class EquipmentCheck(Base):
+    """One check of one item, append-only (database triggers refuse UPDATE and DELETE).
+
+    A correction is a new check whose `corrects_id` names the check it replaces; each check
+    can be corrected once (a unique key), so two people correcting it at once cannot both win.
+    `entry_key` makes a re-imported row or a re-sent form land once."""
+
+    __tablename__ = "equipment_checks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    equipment_id: Mapped[int] = mapped_column(ForeignKey("equipment.id"))
+    checked_at: Mapped[datetime] = mapped_column(DateTime)
+    checked_by: Mapped[str] = mapped_column(String(200))
+    outcome: Mapped[str] = mapped_column(String(40))
+    action: Mapped[str] = mapped_column(String(20))
+    notes: Mapped[str | None] = mapped_column(Text, nullable=True)
+    corrects_id: Mapped[int | None] = mapped_column(
+        ForeignKey("equipment_checks.id"), nullable=True, unique=True)
+    has_photo: Mapped[bool] = mapped_column(Boolean, default=False)
+    entry_key: Mapped[str] = mapped_column(String(64), unique=True)
+    source: Mapped[str] = mapped_column(String(200))  # form, CLI, or the imported file
+    recorded_at: Mapped[datetime] = mapped_column(DateTime)
+    recorded_by: Mapped[str] = mapped_column(String(200))
+
+    __table_args__ = (Index("ix_checks_equipment_time", "equipment_id", "checked_at"),)
+
+
+class CheckPhoto(Base):
+    """The photo taken with a check (JPEG or PNG, checked by content), append-only too."""
+
+    __tablename__ = "check_photos"
+
+    check_id: Mapped[int] = mapped_column(ForeignKey("equipment_checks.id"), primary_key=True)
+    content_type: Mapped[str] = mapped_column(String(40))
+    file_name: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)

@@ -1,6 +1,7 @@
 """Database fixtures: a fresh SQLite file per test module (or per test where state matters).
 
-No browsers are started here; tests/test_offline_map.py manages its own.
+The `browser` fixture starts Debian's Chromium once per module that asks for it (the
+browser tests); tests/test_offline_map.py manages its own.
 """
 
 from __future__ import annotations
@@ -47,3 +48,28 @@ def sample_db(tmp_path_factory) -> Iterator[Database]:
     database.report = ingest_paths(database.engine, [SAMPLE_POLICE])
     yield database
     database.engine.dispose()
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def register_db(request, tmp_path_factory) -> Iterator[Database]:
+    """A register database on SQLite and on the real PostgreSQL + PostGIS server (each test
+    using it runs on both), with the bundled boroughs, wards and the Thames loaded."""
+    from tests.databases import database
+
+    with database(request.param, tmp_path_factory.mktemp("registers")) as db:
+        db.backend = request.param
+        seed_bundled_layers(db.engine)
+        yield db
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium, headless and offline-friendly, for one module's browser tests."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.support.browser import launch_chromium
+
+    with sync_playwright() as pw:
+        chromium = launch_chromium(pw)
+        yield chromium
+        chromium.close()

@@ -30,6 +30,7 @@ class Database:
     url: str
     engine: Engine
     report: Any = None
+    backend: str = "sqlite"
 
 
 def month_file(month: str) -> Path:

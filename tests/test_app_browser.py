@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
-import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -20,15 +17,23 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
-from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, expect
 from playwright.sync_api import Error as PlaywrightError
 
 from geo.crs import lonlat_to_bng
 from hotspots.evaluate import ALL_CRIME, default_candidates
-from present.assets import SETUP_HINT, assets_ready
 from report.spreadsheet import RAG_FILLS
 from tests.sample_data import codepoint_rows, csv_bytes, read_police
-from tests.support.browser import block_external, launch_chromium, run_streamlit, wait_for_map
+from tests.support.browser import (
+    choose,
+    draw_rectangle,
+    file_input,
+    open_page,
+    run_streamlit,
+    set_up_sample_database,
+    wait_for_map,
+    wait_idle,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -39,54 +44,9 @@ HOTSPOT_STROKE = '.leaflet-overlay-pane path[stroke="#c0392b"]'
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app on a fresh database holding the bundled sample."""
-    if not assets_ready():
-        pytest.fail(f"static/vendor is incomplete: {SETUP_HINT}", pytrace=False)
-    db = tmp_path_factory.mktemp("appdb") / "app.sqlite"
-    env = {"HOTSPOTS_DATABASE_URL": f"sqlite:///{db}"}
-    subprocess.run([sys.executable, "-m", "hotspots.cli", "setup"], cwd=ROOT, check=True,
-                   env={**os.environ, **env}, capture_output=True)
-    with run_streamlit(ROOT / "app.py", env=env) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as pw:
-        chromium = launch_chromium(pw)
-        yield chromium
-        chromium.close()
-
-
-def open_page(browser: Browser, url: str) -> tuple[Page, list[str], list[str]]:
-    page = browser.new_page(viewport={"width": 1500, "height": 1000})
-    blocked = block_external(page)
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(url)
-    return page, blocked, errors
-
-
-def choose(page: Page, label: str, option: str) -> None:
-    """Pick an option in a Streamlit selectbox or multiselect by its label, typing to filter
-    (long option lists are virtualised: only the first few are in the page)."""
-    box = page.get_by_label(label, exact=True)
-    box.click()
-    box.fill(option)
-    page.get_by_role("option", name=option, exact=True).click()
-    page.keyboard.press("Escape")  # a multiselect's list stays open after a pick
-
-
-def file_input(page: Page, label: str) -> Locator:
-    """The file input of the Streamlit uploader with this label (the Data page has several)."""
-    uploader = page.get_by_test_id("stFileUploader").filter(
-        has=page.get_by_text(label, exact=True))
-    return uploader.locator('input[type="file"]')
-
-
-def wait_idle(page: Page) -> None:
-    """Wait for the script run to finish, so no element of the previous run is left."""
-    expect(page.locator('[data-testid="stApp"]')).to_have_attribute(
-        "data-test-script-state", "notRunning", timeout=60000)
+    url = set_up_sample_database(tmp_path_factory.mktemp("appdb"))
+    with run_streamlit(ROOT / "app.py", env={"HOTSPOTS_DATABASE_URL": url}) as app:
+        yield app
 
 
 def hotspot_count(page: Page) -> int:
@@ -507,18 +467,7 @@ def test_town_centre_drawn_on_the_map_is_saved(browser: Browser, app_url: str) -
     page.get_by_label("Name of the drawn shape", exact=True).fill("Chertsey (drawn in test)")
     page.keyboard.press("Enter")
     wait_idle(page)
-    frame = wait_for_map(page, nth=0)
-    tool = frame.locator("a.leaflet-draw-draw-rectangle")
-    expect(tool).to_be_visible(timeout=30000)
-    tool.click()
-    box = frame.locator(".leaflet-container").bounding_box()
-    # bounding boxes inside the iframe are already in the page's coordinates
-    x0 = box["x"] + box["width"] * 0.45
-    y0 = box["y"] + box["height"] * 0.45
-    page.mouse.move(x0, y0)
-    page.mouse.down()
-    page.mouse.move(x0 + 60, y0 + 50, steps=8)
-    page.mouse.up()
+    draw_rectangle(page, wait_for_map(page, nth=0))
     save = page.get_by_role("button", name="Save the drawn shape")
     expect(save).to_be_enabled(timeout=30000)
     save.click()

@@ -1,51 +1,34 @@
 """The same import and detection on a real PostgreSQL server (HOTSPOTS_DATABASE_URL's other
 backend): idempotent re-import and identical hotspots to SQLite.
 
-Server: HOTSPOTS_TEST_POSTGRES_URL, default postgresql+psycopg://postgres@127.0.0.1:5432/postgres
-(`make test` starts it). Each run works in a database of its own, dropped afterwards.
+Server: see tests/databases.py (`make test` starts it). Each run works in a database of its
+own, dropped afterwards.
 """
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
 
 from geo.layers import seed_bundled_layers
 from hotspots.analysis import find_hotspots
 from ingest.run import ingest_paths
 from store.db import get_engine, migrate
+from tests.databases import postgres_database
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "data" / "sample" / "police"
-SERVER = os.environ.get("HOTSPOTS_TEST_POSTGRES_URL",
-                        "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 
 @pytest.fixture(scope="module")
 def pg_engine() -> Iterator[Engine]:
-    admin = create_engine(SERVER, isolation_level="AUTOCOMMIT")
-    name = f"hotspots_test_{uuid.uuid4().hex[:10]}"
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # the message says how to get a server
-        pytest.fail(f"no PostgreSQL server at {SERVER} ({exc}); run `make postgres`",
-                    pytrace=False)
-    url = make_url(SERVER).set(database=name).render_as_string(hide_password=False)
-    migrate(url)
-    engine = get_engine(url)
-    seed_bundled_layers(engine)
-    yield engine
-    engine.dispose()
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with postgres_database() as db:
+        seed_bundled_layers(db.engine)
+        yield db.engine
 
 
 def test_import_twice_on_postgres_adds_nothing(pg_engine: Engine) -> None:

@@ -19,6 +19,7 @@ from present import appstate
 from present.assets import SETUP_HINT, assets_ready
 from present.export import hotspots_csv, hotspots_geojson, hotspots_table
 from present.map import build_map
+from registers.checks import due_report
 
 
 @dataclass(frozen=True)
@@ -205,6 +206,8 @@ for note in report.notes:
     st.info(appstate.markdown_text(note))
 
 context = appstate.context_layers(area, version, frontage_m)
+eng = appstate.engine()
+area_code = report.area.code
 left, right = st.columns([3, 2])
 with left:
     if not assets_ready():
@@ -213,7 +216,8 @@ with left:
         fmap = build_map(context.boundary, context.wards, context.water, report.incidents,
                          report.hotspots, town_centres=context.town_centres,
                          frontage=context.frontage, pspos=context.pspos,
-                         frontage_m=frontage_m)
+                         frontage_m=frontage_m, equipment=due_report(eng, area_code=area_code),
+                         equipment_shown=False)
         st_folium(fmap, height=620, use_container_width=True, returned_objects=[],
                   key="hotspot_map")
     st.caption(report.caption())

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import IO
 from urllib.parse import urlsplit
 
-from playwright.sync_api import Browser, Frame, Page, Playwright, Route
+from playwright.sync_api import Browser, Frame, Locator, Page, Playwright, Route, expect
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -205,3 +205,67 @@ def wait_for_map(page: Page, timeout_ms: float = 60000, nth: int = 0) -> Frame:
         "el => el.getBoundingClientRect().height > 0", arg=handle, timeout=timeout_ms
     )
     return frame
+
+
+def open_page(browser: Browser, url: str) -> tuple[Page, list[str], list[str]]:
+    """A new desktop-sized page at `url`, with the (live) lists of requests blocked for
+    leaving this machine and of JavaScript errors."""
+    page = browser.new_page(viewport={"width": 1500, "height": 1000})
+    blocked = block_external(page)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(url)
+    return page, blocked, errors
+
+
+def choose(page: Page, label: str, option: str) -> None:
+    """Pick an option in a Streamlit selectbox or multiselect by its label, typing to filter
+    (long option lists are virtualised: only the first few are in the page)."""
+    box = page.get_by_label(label, exact=True)
+    box.click()
+    box.fill(option)
+    page.get_by_role("option", name=option, exact=True).click()
+    page.keyboard.press("Escape")  # a multiselect's list stays open after a pick
+
+
+def file_input(page: Page, label: str) -> Locator:
+    """The file input of the Streamlit uploader with this label (the Data page has several)."""
+    uploader = page.get_by_test_id("stFileUploader").filter(
+        has=page.get_by_text(label, exact=True))
+    return uploader.locator('input[type="file"]')
+
+
+def wait_idle(page: Page) -> None:
+    """Wait for the script run to finish, so no element of the previous run is left."""
+    expect(page.locator('[data-testid="stApp"]')).to_have_attribute(
+        "data-test-script-state", "notRunning", timeout=60000)
+
+
+def set_up_sample_database(directory: Path) -> str:
+    """A new SQLite database set up as `make run` does (`hotspots setup`: the bundled sample
+    and the EXAMPLE registers), for an app under test; returns its URL. Fails the test with the
+    set-up hint when the offline map files are missing."""
+    from present.assets import SETUP_HINT, assets_ready
+
+    if not assets_ready():
+        raise AssertionError(f"static/vendor is incomplete: {SETUP_HINT}")
+    url = f"sqlite:///{directory / 'app.sqlite'}"
+    subprocess.run([sys.executable, "-m", "hotspots.cli", "setup"], cwd=PROJECT_ROOT,
+                   check=True, env={**os.environ, "HOTSPOTS_DATABASE_URL": url},
+                   capture_output=True)
+    return url
+
+
+def draw_rectangle(page: Page, frame: Frame) -> None:
+    """Draw a rectangle with Leaflet.draw's tool in the middle of the map in `frame`."""
+    tool = frame.locator("a.leaflet-draw-draw-rectangle")
+    expect(tool).to_be_visible(timeout=30000)
+    tool.click()
+    box = frame.locator(".leaflet-container").bounding_box()
+    # bounding boxes inside the iframe are already in the page's coordinates
+    x0 = box["x"] + box["width"] * 0.45
+    y0 = box["y"] + box["height"] * 0.45
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    page.mouse.move(x0 + 60, y0 + 50, steps=8)
+    page.mouse.up()
