@@ -19,7 +19,7 @@ from geo.crs import (
     in_gb_lonlat,
     lonlat_to_bng,
 )
-from geo.gridref import GridReferenceError, format_grid_reference, parse_grid_reference
+from geo.gridref import GridReferenceError, parse_grid_reference
 
 
 class LocationError(ValueError):
@@ -40,11 +40,6 @@ class Located:
     northing: float
     given_as: str  # "latitude/longitude" | "easting/northing" | "grid reference"
     precision_m: float = 1.0
-
-    @property
-    def grid_reference(self) -> str:
-        """The point's 10-figure OS grid reference (1 m squares)."""
-        return format_grid_reference(self.easting, self.northing, digits=10)
 
 
 def _number(value: object, field: str) -> float:

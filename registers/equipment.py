@@ -16,6 +16,7 @@ import shapely
 from sqlalchemy import Connection, Engine, func, select
 
 from geo.crs import WGS84
+from geo.gridref import format_grid_reference
 from geo.points import Located, LocationError, locate
 from registers.common import RegisterError, not_in_future, parse_date, text
 from store.db import write_transaction
@@ -175,7 +176,8 @@ def retire_item(engine: Engine, asset_id: str, on: date | str, reason: str,
 
 def list_items(engine: Engine, area_code: str | None = None,
                include_retired: bool = True) -> gpd.GeoDataFrame:
-    """The register as a WGS84 GeoDataFrame, one row per item (retired ones marked)."""
+    """The register as a WGS84 GeoDataFrame, one row per item (retired ones marked), with
+    each item's 6-figure OS grid reference (the 100 m square it is in)."""
     table = Equipment.__table__
     columns = [c for c in table.columns if c.name != "location"]
     query = select(*columns).order_by(table.c.asset_id)
@@ -188,6 +190,8 @@ def list_items(engine: Engine, area_code: str | None = None,
     frame["active"] = frame["active"].astype(bool)
     frame["example"] = frame["example"].astype(bool)
     frame["kind_label"] = frame["kind"].map(KINDS)
+    frame["grid_reference"] = [format_grid_reference(e, n) for e, n in
+                               zip(frame["easting"], frame["northing"], strict=True)]
     points = shapely.points(frame["lon"].to_numpy(float), frame["lat"].to_numpy(float)) \
         if len(frame) else np.array([], dtype=object)
     return gpd.GeoDataFrame(frame, geometry=points, crs=WGS84)

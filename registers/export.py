@@ -20,8 +20,8 @@ ORDER_FIELDS = ["reference", "name", "area", "status", "made_on", "expires_on",
                 "published_url", "consultation_notes", "publication_notes", "area_source",
                 "example"]
 EQUIPMENT_FIELDS = ["asset_id", "kind", "kind_label", "site", "river", "area_code", "lat",
-                    "lon", "easting", "northing", "installed_on", "owner", "notes", "active",
-                    "retired_on", "retired_reason", "example"]
+                    "lon", "easting", "northing", "grid_reference", "installed_on", "owner",
+                    "notes", "active", "retired_on", "retired_reason", "example"]
 HISTORY_FIELDS = ["check_id", "asset_id", "kind", "site", "river", "checked_at", "checked_by",
                   "outcome", "outcome_label", "action", "notes", "counts", "corrects_check",
                   "superseded_by_check", "has_photo", "source", "recorded_at", "recorded_by"]

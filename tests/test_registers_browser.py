@@ -20,6 +20,7 @@ from registers.pspo import list_orders
 from store.db import get_engine
 from tests.sample_data import BOUNDARIES
 from tests.support.browser import (
+    choose,
     draw_rectangle,
     file_input,
     open_page,
@@ -126,13 +127,14 @@ def test_pspo_page_alerts_and_a_new_order_from_its_map(browser: Browser, app_url
         broken, driver="GeoJSON")
 
     page, blocked, errors = open_page(browser, f"{app_url}/pspos")
-    wait_for_map(page)
+    wait_for_map(page, nth=1)  # both maps drawn (each reruns the page once when it loads)
     wait_idle(page)
     expect(page.get_by_text("review overdue by").first).to_be_visible()
     expect(page.get_by_text("expires in").first).to_be_visible()
     form = page.get_by_test_id("stForm").filter(has_text="Add the order")
-    form.get_by_test_id("stSelectbox").click()
-    page.get_by_role("option", name="Spelthorne", exact=True).click()
+    choose(page, "Borough", "Spelthorne")
+    expect(page.get_by_role("combobox", name="Borough", exact=True)).to_have_value(
+        "Spelthorne")
     form.get_by_label("Reference").fill("BROWSER-1")
     form.get_by_label("Name").fill(f"Ashford {HOSTILE}")
     for label, day in (("Made on", "06012025"), ("Expires on (at most 3 years later)",

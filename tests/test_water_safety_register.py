@@ -61,6 +61,7 @@ def test_items_are_placed_by_lat_lon_easting_northing_or_grid_reference(register
     assert items.loc["PLACE-LL", ["easting", "northing"]].tolist() == pytest.approx([e, n])
     # TQ 036 715 is the 100 m square with its south-west corner at 503600, 171500
     assert items.loc["PLACE-GR", ["easting", "northing"]].tolist() == [503650.0, 171550.0]
+    assert items.loc["PLACE-GR", "grid_reference"] == "TQ 036 715"
     assert items.loc["PLACE-EN", ["lon", "lat"]].tolist() == pytest.approx(
         items.loc["PLACE-GR", ["lon", "lat"]].tolist())
     assert set(items.loc[["PLACE-LL", "PLACE-EN", "PLACE-GR"], "area_code"]) == {"E07000213"}

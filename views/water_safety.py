@@ -36,7 +36,8 @@ md = appstate.markdown_text
 LABELS = {"asset_id": "Asset", "state_label": "State", "kind_label": "Type", "site": "Site",
           "river": "River", "last_checked_at": "Last checked", "last_outcome_label":
           "Last outcome", "last_checked_by": "Checked by", "installed_on": "Installed",
-          "owner": "Owner", "active": "In service", "retired_on": "Retired",
+          "owner": "Owner", "grid_reference": "Grid reference", "active": "In service",
+          "retired_on": "Retired",
           "example": "Example", "check_id": "Check", "checked_at": "When",
           "checked_by": "Checked by", "outcome_label": "Outcome", "action": "Action",
           "notes": "Notes", "counts": "Counts", "superseded_by_check": "Corrected by check"}
@@ -198,8 +199,8 @@ st.download_button(f"Download every check ({rows:,}) as CSV, for audit and insur
 st.subheader("The equipment register")
 register = list_items(engine, area_code)
 if len(register):
-    shown = register[["asset_id", "kind_label", "site", "river", "installed_on", "owner",
-                      "active", "retired_on", "example"]]
+    shown = register[["asset_id", "kind_label", "site", "grid_reference", "river",
+                      "installed_on", "owner", "active", "retired_on", "example"]]
     st.dataframe(shown.rename(columns=LABELS), hide_index=True, width="stretch",
                  key="ws_register")
     first, second = st.columns(2)
