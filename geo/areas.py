@@ -42,6 +42,12 @@ def area_names(engine: Engine) -> list[str]:
     return load_layer(engine, "area")["name"].tolist()
 
 
+def area_names_by_code(engine: Engine) -> dict[str, str]:
+    """Every loaded area's name by its code (E07000213 -> Spelthorne)."""
+    areas = load_layer(engine, "area")
+    return dict(zip(areas["code"], areas["name"], strict=True))
+
+
 def resolve_area(engine: Engine, name_or_code: str) -> Area:
     """Find an area by its name (any case) or ONS code, e.g. 'spelthorne' or 'E07000213'."""
     areas = load_layer(engine, "area")

@@ -15,9 +15,9 @@ from typing import NamedTuple
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, case, func, select
 
-from geo.areas import area_names, resolve_area
+from geo.areas import area_names, area_names_by_code, resolve_area
 from geo.crs import WGS84
 from geo.joins import DEFAULT_FRONTAGE_M
 from geo.joins import context_layers as join_layers
@@ -29,12 +29,13 @@ from hotspots.analysis import (
     evaluate_area,
     find_hotspots,
 )
+from registers.checks import due_report
 from report.compare import Comparison, Target, compare
 from report.concentration import DEFAULT_CELL_M, concentration
 from report.summary import Summary, summarise
 from store.db import get_engine, migrate
 from store.incidents import categories, coverage
-from store.models import ImportRun, Layer, PspoEvent
+from store.models import Equipment, EquipmentCheck, ImportRun, Layer, PspoEvent
 
 # (latest import id, number of layer features, when layers were last loaded, total population,
 # latest PSPO register event id: every change to an order writes one)
@@ -100,9 +101,8 @@ def areas(version: Version) -> list[str]:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def area_codes_to_names(version: Version) -> dict[str, str]:
-    """Loaded areas' codes and names."""
-    areas_frame = load_layer(engine(), "area")
-    return dict(zip(areas_frame["code"], areas_frame["name"], strict=True))
+    """Loaded areas' names by code."""
+    return area_names_by_code(engine())
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -203,6 +203,23 @@ def coverage_table() -> pd.DataFrame:
         return frame
     return frame.pivot_table(index="month", columns="dataset", values="incidents",
                              aggfunc="sum", fill_value=0)
+
+
+def register_version() -> tuple[int, int, int]:
+    """Changes whenever an item is added or retired or a check is logged (one query)."""
+    with engine().connect() as conn:
+        items, in_service = conn.execute(select(
+            func.max(Equipment.id), func.sum(case((Equipment.active, 1), else_=0)))).one()
+        checks = conn.execute(select(func.max(EquipmentCheck.id))).scalar()
+    return int(items or 0), int(in_service or 0), int(checks or 0)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def equipment_states(area_code: str, month: str,
+                     version: tuple[int, int, int]) -> pd.DataFrame:
+    """Each item in service in the area with its check state for the month (the map's
+    equipment layer), computed again only when the register changes."""
+    return due_report(engine(), month, area_code)
 
 
 def current_user() -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date, datetime
 
 import geopandas as gpd
 import pandas as pd
@@ -14,11 +15,14 @@ CONTEXT_FIELDS = ("ward", "top_types", "top_location", "lsoa", "town_centre",
                   "water_distance_m", "river_frontage", "pspo")
 
 
-def _plain(value: object) -> object:
-    """numpy scalars as JSON-ready Python values (NaN as null)."""
+def json_value(value: object) -> object:
+    """A table cell as a JSON-ready Python value: numpy scalars unwrapped, dates as ISO text,
+    NaN and NA as null."""
+    if isinstance(value, (datetime, date)):  # pandas Timestamps too
+        return value.isoformat()
     if hasattr(value, "item"):
         value = value.item()
-    if isinstance(value, float) and value != value:
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
         return None
     return value
 
@@ -34,7 +38,7 @@ def hotspots_geojson(hotspots: gpd.GeoDataFrame) -> str:
         }
         for column in CONTEXT_FIELDS:
             if column in wgs.columns:
-                properties[column] = _plain(row[column])
+                properties[column] = json_value(row[column])
         features.append({"type": "Feature", "properties": properties,
                          "geometry": row.geometry.__geo_interface__})
     return json.dumps({"type": "FeatureCollection", "features": features})

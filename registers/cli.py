@@ -445,11 +445,8 @@ def checks_due(month, area, show_all, as_json) -> None:
     """Items not yet checked this month, and items whose last check found a problem."""
     from geo.areas import resolve_area
     from registers.checks import due_report
-    from registers.common import month_bounds
 
     engine = _engine()
-    if month:
-        month_bounds(month)
     code = resolve_area(engine, area).code if area else None
     report = due_report(engine, month, code)
     shown = report if show_all else report[report["needs_check"] | report["attention"]]

@@ -140,14 +140,12 @@ def add_item(engine: Engine, values: dict, recorded_by: str, example: bool = Fal
 
 
 def find_item(conn: Connection, asset_id: str, lock: bool = False) -> dict | None:
-    """An item's row by asset id (any case), or None; `lock` holds it for this transaction."""
+    """An item's row by asset id in any case (typed by hand: TL-01 and tl-01 are the same
+    item, and the register never holds both), or None; `lock` holds it for this
+    transaction."""
     table = Equipment.__table__
-    query = select(table).where(table.c.asset_id == str(asset_id).strip())
+    query = select(table).where(func.lower(table.c.asset_id) == str(asset_id).strip().lower())
     row = conn.execute(query.with_for_update() if lock else query).mappings().first()
-    if row is None:  # asset ids are typed by hand: TL-01 and tl-01 are the same item
-        query = select(table).where(func.lower(table.c.asset_id) == str(asset_id).strip()
-                                    .lower())
-        row = conn.execute(query.with_for_update() if lock else query).mappings().first()
     return dict(row) if row is not None else None
 
 

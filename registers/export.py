@@ -5,13 +5,12 @@ formulas; text is otherwise exported exactly as it was entered."""
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
 
 import geopandas as gpd
 import pandas as pd
 from sqlalchemy import Engine
 
-from present.export import safe_csv
+from present.export import json_value, safe_csv
 from registers.checks import check_history
 from registers.pspo import conditions_text
 
@@ -27,16 +26,6 @@ HISTORY_FIELDS = ["check_id", "asset_id", "kind", "site", "river", "checked_at",
                   "superseded_by_check", "has_photo", "source", "recorded_at", "recorded_by"]
 
 
-def _plain(value: object) -> object:
-    if isinstance(value, (datetime, date, pd.Timestamp)):
-        return value.isoformat()
-    if hasattr(value, "item"):
-        value = value.item()
-    if value is None or (isinstance(value, float) and value != value) or value is pd.NA:
-        return None
-    return value
-
-
 def orders_table(engine: Engine, orders: gpd.GeoDataFrame) -> pd.DataFrame:
     """The register's orders as the table users read (conditions on one line each)."""
     table = orders.copy()
@@ -48,7 +37,7 @@ def orders_geojson(engine: Engine, orders: gpd.GeoDataFrame) -> str:
     """Orders with their areas, for publishing with the order or opening in a GIS."""
     table = orders_table(engine, orders)
     features = [{"type": "Feature",
-                 "properties": {k: _plain(v) for k, v in row.items()},
+                 "properties": {k: json_value(v) for k, v in row.items()},
                  "geometry": geometry.__geo_interface__}
                 for row, geometry in zip(table.to_dict("records"), orders.geometry,
                                          strict=True)]
@@ -65,7 +54,7 @@ def orders_csv(engine: Engine, orders: gpd.GeoDataFrame) -> str:
 def equipment_geojson(items: gpd.GeoDataFrame) -> str:
     """Equipment points with every register field."""
     fields = [f for f in EQUIPMENT_FIELDS if f in items.columns]
-    features = [{"type": "Feature", "properties": {k: _plain(row[k]) for k in fields},
+    features = [{"type": "Feature", "properties": {k: json_value(row[k]) for k in fields},
                  "geometry": row.geometry.__geo_interface__} for _, row in items.iterrows()]
     return json.dumps({"type": "FeatureCollection", "features": features})
 

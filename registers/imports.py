@@ -16,15 +16,15 @@ from pathlib import Path
 
 import pandas as pd
 from sqlalchemy import Engine, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from ingest.readcsv import read_rows, sha256_of
 from ingest.result import REJECT_COLUMNS, FileImportError
 from registers.checks import checked_check, import_key
 from registers.common import RegisterError, text
-from registers.equipment import KINDS, areas_of, checked_item, find_item
+from registers.equipment import areas_of, checked_item, find_item
 from store.db import write_transaction
-from store.models import Equipment, EquipmentCheck, ImportRun, RejectedRow
+from store.incidents import insert_ignoring_conflicts, save_rejected_rows
+from store.models import Equipment, EquipmentCheck, ImportRun
 
 EQUIPMENT_COLUMNS = {
     "asset_id": ("asset id", "asset", "asset no", "asset number", "asset ref", "id"),
@@ -256,8 +256,7 @@ def import_checks(engine: Engine, path: str | Path, recorded_by: str, data: byte
         fresh = [c for c in accepted if c["entry_key"] not in landed]
         result.duplicates += len(accepted) - len(fresh)
         if fresh:
-            insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)
-            conn.execute(insert(checks).on_conflict_do_nothing(), fresh)
+            conn.execute(insert_ignoring_conflicts(checks, conn.dialect.name), fresh)
         result.accepted = pd.DataFrame(fresh)
         result.rejected = _rejected_frame(rejects)
         _record_import(conn, result, data, now)
@@ -280,16 +279,4 @@ def _record_import(conn, result: RegisterImport, data: bytes, now: datetime) -> 
         "dataset": result.kind, "imported_at": now, "accepted": len(result.accepted),
         "rejected": len(result.rejected), "duplicates": result.duplicates,
         "error": result.error}).scalar_one()
-    if len(result.rejected):
-        rows = [{"import_id": run_id, "file_name": r["file"], "file_sha256": digest,
-                 "row_number": int(r["row"]), "column": r["column"], "reason": r["reason"],
-                 "raw": {str(k): (None if v is None else str(v)) for k, v in
-                         (r["raw"] or {}).items()}}
-                for r in result.rejected.to_dict("records")]
-        insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)
-        conn.execute(insert(RejectedRow.__table__).on_conflict_do_nothing(), rows)
-
-
-def equipment_kinds_text() -> str:
-    """The kinds an import accepts, for messages and help."""
-    return ", ".join(f"{code} ({label})" for code, label in KINDS.items())
+    save_rejected_rows(conn, run_id, digest, result.rejected)

@@ -29,7 +29,7 @@ from shapely.geometry import MultiPolygon
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, Engine, select
 
-from geo.areas import Area, resolve_area
+from geo.areas import Area, area_names_by_code, resolve_area
 from geo.crs import BNG, WGS84
 from geo.layer_files import LayerError, check_layer_file
 from registers.common import RegisterError, add_years, not_in_future, parse_date, text
@@ -458,7 +458,7 @@ def list_orders(engine: Engine, area: str | None = None,
     today = today or date.today()
     code = resolve_area(engine, area).code if area else None
     frame = _orders_frame(engine, code)
-    names = _area_names(engine)
+    names = area_names_by_code(engine)
     frame.insert(1, "area", frame["area_code"].map(names).fillna(frame["area_code"]))
     statuses, reviews, alerts = [], [], []
     for row in frame.itertuples():
@@ -473,13 +473,6 @@ def list_orders(engine: Engine, area: str | None = None,
     frame["next_review"] = reviews
     frame["alerts"] = alerts
     return frame
-
-
-def _area_names(engine: Engine) -> dict[str, str]:
-    from geo.layers import load_layer
-
-    areas = load_layer(engine, "area")
-    return dict(zip(areas["code"], areas["name"], strict=True))
 
 
 def get_order(engine: Engine, order_id: int, today: date | None = None) -> OrderRecord:

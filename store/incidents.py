@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 
 import pandas as pd
-from sqlalchemy import Engine, Table, func, select
+from sqlalchemy import Connection, Engine, Table, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ingest.result import FileImport
@@ -15,7 +15,7 @@ from store.models import ImportRun, Incident, RejectedRow
 BATCH = 5000
 
 
-def _insert_ignoring_conflicts(table: Table, dialect: str):
+def insert_ignoring_conflicts(table: Table, dialect: str):
     """INSERT that skips rows whose unique key already exists (SQLite and PostgreSQL)."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     return insert(table).on_conflict_do_nothing()
@@ -24,6 +24,19 @@ def _insert_ignoring_conflicts(table: Table, dialect: str):
 def _records(frame: pd.DataFrame) -> list[dict]:
     clean = frame.astype(object).where(frame.notna(), None)
     return clean.to_dict("records")
+
+
+def save_rejected_rows(conn: Connection, import_id: int, sha256: str,
+                       rejected: pd.DataFrame) -> None:
+    """Rows an import set aside (file, row, column, reason, raw), stored once per (file
+    content, row), so importing the same file again adds none."""
+    if not len(rejected):
+        return
+    rejects = rejected.rename(columns={"file": "file_name", "row": "row_number"})
+    rejects = rejects.assign(import_id=import_id, file_sha256=sha256)
+    rejects["raw"] = rejects["raw"].map(lambda r: json.loads(json.dumps(r, default=str)))
+    conn.execute(insert_ignoring_conflicts(RejectedRow.__table__, conn.dialect.name),
+                 _records(rejects))
 
 
 def save_import(engine: Engine, result: FileImport) -> dict:
@@ -50,18 +63,13 @@ def save_import(engine: Engine, result: FileImport) -> dict:
             frame["import_id"] = run_id
             frame["occurred_at"] = pd.to_datetime(frame["occurred_at"]).astype(object)
             frame.loc[frame["occurred_at"].isna(), "occurred_at"] = None
-            statement = _insert_ignoring_conflicts(Incident.__table__, dialect)
+            statement = insert_ignoring_conflicts(Incident.__table__, dialect)
             for start in range(0, len(frame), BATCH):
                 conn.execute(statement, _records(frame.iloc[start:start + BATCH]))
             inserted = conn.execute(
                 select(func.count()).select_from(Incident).where(Incident.import_id == run_id)
             ).scalar_one()
-        if len(result.rejected):
-            rejects = result.rejected.rename(columns={"file": "file_name", "row": "row_number"})
-            rejects = rejects.assign(import_id=run_id, file_sha256=result.sha256 or "")
-            rejects["raw"] = rejects["raw"].map(lambda r: json.loads(json.dumps(r, default=str)))
-            conn.execute(_insert_ignoring_conflicts(RejectedRow.__table__, dialect),
-                         _records(rejects))
+        save_rejected_rows(conn, run_id, result.sha256 or "", result.rejected)
         duplicates = len(result.accepted) - inserted
         conn.execute(
             ImportRun.__table__.update().where(ImportRun.__table__.c.id == run_id)

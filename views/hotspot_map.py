@@ -4,6 +4,7 @@ which method predicts best here (measured on this area's own data) and the repea
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import pandas as pd
 import streamlit as st
@@ -19,7 +20,6 @@ from present import appstate
 from present.assets import SETUP_HINT, assets_ready
 from present.export import hotspots_csv, hotspots_geojson, hotspots_table
 from present.map import build_map
-from registers.checks import due_report
 
 
 @dataclass(frozen=True)
@@ -206,8 +206,6 @@ for note in report.notes:
     st.info(appstate.markdown_text(note))
 
 context = appstate.context_layers(area, version, frontage_m)
-eng = appstate.engine()
-area_code = report.area.code
 left, right = st.columns([3, 2])
 with left:
     if not assets_ready():
@@ -216,7 +214,10 @@ with left:
         fmap = build_map(context.boundary, context.wards, context.water, report.incidents,
                          report.hotspots, town_centres=context.town_centres,
                          frontage=context.frontage, pspos=context.pspos,
-                         frontage_m=frontage_m, equipment=due_report(eng, area_code=area_code),
+                         frontage_m=frontage_m,
+                         equipment=appstate.equipment_states(
+                             report.area.code, datetime.now().strftime("%Y-%m"),
+                             appstate.register_version()),
                          equipment_shown=False)
         st_folium(fmap, height=620, use_container_width=True, returned_objects=[],
                   key="hotspot_map")

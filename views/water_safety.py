@@ -52,9 +52,9 @@ now = datetime.now()
 months = [str(p) for p in pd.period_range(end=pd.Period(now, "M"), periods=12, freq="M")][::-1]
 first, second = st.columns(2)
 month = first.selectbox("Month", months, key="ws_month")
-everything = list_items(engine, include_retired=False)
+everything = list_items(engine)  # the whole register, retired items too: read once a run
 names = appstate.area_codes_to_names(version)
-busiest = everything["area_code"].map(names).value_counts()
+busiest = everything.loc[everything["active"], "area_code"].map(names).value_counts()
 choices = [ALL_AREAS, *area_list]
 area = second.selectbox("Area", choices, key="ws_area",
                         index=choices.index(busiest.index[0]) if len(busiest) else 0)
@@ -133,7 +133,9 @@ def save_check(engine, user: str) -> None:
 
 
 st.subheader("Log a check")
-items = list_items(engine, area_code, include_retired=False)
+register = everything if area_code is None else \
+    everything[everything["area_code"] == area_code]
+items = register[register["active"]]
 if items.empty:
     st.write("No items in service.")
 else:
@@ -197,7 +199,6 @@ st.download_button(f"Download every check ({rows:,}) as CSV, for audit and insur
                    file_name="water_safety_checks.csv", mime="text/csv")
 
 st.subheader("The equipment register")
-register = list_items(engine, area_code)
 if len(register):
     shown = register[["asset_id", "kind_label", "site", "grid_reference", "river",
                       "installed_on", "owner", "active", "retired_on", "example"]]
@@ -245,6 +246,7 @@ with st.expander("Add an item"):
             st.success(md(f"Added {new_asset.strip()}."))
 
 with st.expander("Retire an item (it stays in the register and its history)"):
+    # read again: an item added just above is offered at once
     active = list_items(engine, area_code, include_retired=False)
     with st.form("ws_retire"):
         first, second = st.columns(2)
