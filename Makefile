@@ -47,6 +47,9 @@ bench: setup
 	$(PY) bench/bench_hotspots.py
 	$(PY) bench/bench_context.py
 	$(PY) bench/bench_registers.py
+	$(PY) bench/bench_themes.py
+	$(PY) bench/bench_briefing.py
+	$(PY) bench/bench_app.py
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor data/hotspots.sqlite*

@@ -20,16 +20,14 @@ from __future__ import annotations
 
 import argparse
 import platform
-import statistics
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import shapely
-from machine import cpu_model, reset_peak_rss, vm_hwm_mb
+from machine import cpu_model, force_files, reset_peak_rss, timed, vm_hwm_mb
 
 from geo.areas import resolve_area
 from geo.joins import attribute_incidents, context_layers, water_distance
@@ -48,25 +46,6 @@ YEAR = [f"2023-{m:02d}" for m in range(2, 13)] + ["2024-01"]
 SURREY_DISTRICTS = [f"E070002{n:02d}" for n in range(7, 18)]
 
 
-def timed(step: Callable[[], object], repeats: int) -> tuple[float, object]:
-    """Median seconds over `repeats` runs, and the last result."""
-    times, result = [], None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = step()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
-
-
-def force_files(folder: Path) -> tuple[list[Path], str]:
-    """The year's whole-force files, or the bundled sample as a stand-in."""
-    files = [folder / f"{m}-surrey-street.csv" for m in YEAR]
-    if all(f.exists() for f in files):
-        return files, f"whole-force Surrey Police files from {folder}"
-    sample = [ROOT / "data" / "sample" / "police" / m / f"{m}-surrey-street.csv" for m in YEAR]
-    return sample, "STAND-IN: the bundled 3-borough sample (whole-force files not found)"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=3)
@@ -81,7 +60,7 @@ def main() -> None:
     migrate(url)
     engine = get_engine(url)
     seed_bundled_layers(engine)
-    files, what = force_files(args.force_dir)
+    files, what = force_files(args.force_dir, YEAR)
     start = time.perf_counter()
     report = ingest_paths(engine, files)
     print(f"Data: {what}; {report.accepted:,} incidents imported in "

@@ -1,9 +1,15 @@
-"""What the benchmarks share: which machine they ran on, and its peak-memory counter."""
+"""What the benchmarks share: which machine they ran on, its peak-memory counter, timing by
+median, and the whole-force police files they read."""
 
 from __future__ import annotations
 
 import platform
+import statistics
+import time
+from collections.abc import Callable
 from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def cpu_model() -> str:
@@ -36,3 +42,22 @@ def vm_hwm_mb() -> float | None:
     except OSError:
         pass
     return None
+
+
+def timed(step: Callable[[], object], repeats: int) -> tuple[float, object]:
+    """Median seconds over `repeats` runs, and the last result."""
+    times, result = [], None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = step()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), result
+
+
+def force_files(folder: Path, months: list[str]) -> tuple[list[Path], str]:
+    """The months' whole-force Surrey files, or the bundled sample as a stand-in."""
+    files = [folder / f"{m}-surrey-street.csv" for m in months]
+    if all(f.exists() for f in files):
+        return files, f"whole-force Surrey Police files from {folder}"
+    sample = [ROOT / "data" / "sample" / "police" / m / f"{m}-surrey-street.csv" for m in months]
+    return sample, "STAND-IN: the bundled 3-borough sample (whole-force files not found)"

@@ -23,6 +23,7 @@ POLYGONAL = ("Polygon", "MultiPolygon")
 ACCEPTED_TYPES = {
     "area": POLYGONAL, "ward": POLYGONAL, "lsoa": POLYGONAL, "town-centre": POLYGONAL,
     "pspo": POLYGONAL, "water": (*POLYGONAL, "LineString", "MultiLineString"),
+    "cctv": ("Point",),
 }
 REJECT_COLUMNS = ["file", "feature", "field", "reason"]
 

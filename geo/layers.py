@@ -1,4 +1,5 @@
-"""Boundary and context layers: store and load areas, wards, LSOAs, town centres, water, PSPOs.
+"""Boundary and context layers: store and load areas, wards, LSOAs, town centres, water, PSPOs
+and CCTV cameras (points, where a council loads its list).
 
 Files are read and checked by `geo.layer_files`; here features are given their borough
 (parent), replace what they supersede (a new ward vintage replaces the old one for that
@@ -35,7 +36,7 @@ __all__ = ["LayerError", "LayerFile", "check_layer_file", "read_layer_file", "KI
            "load_layer", "list_layers"]
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
-KINDS = ("area", "ward", "lsoa", "town-centre", "water", "pspo")
+KINDS = ("area", "ward", "lsoa", "town-centre", "water", "pspo", "cctv")
 # Kinds that belong to one borough: each feature is given the area it overlaps most.
 AREA_KINDS = ("ward", "lsoa", "town-centre", "pspo")
 # A new file of these kinds replaces every feature of the kind in the boroughs it covers (a new
@@ -85,8 +86,12 @@ def store_layer(engine: Engine, kind: str, frame: gpd.GeoDataFrame, source: str,
                                  geometry=[frame.union_all()], crs=WGS84)
         code_col, name_col = "code", "name"
     else:
-        code_col = _pick(frame, code_field, (r".*CD", r"code", r"id", r"gss.*", r"ref.*"))
-        name_col = _pick(frame, name_field, (r".*NM", r"name", r"alt_name", r"title"))
+        # camera lists name each camera by its location and number it by a camera id
+        points = (r"camera_?id", r"location", r"site") if kind == "cctv" else ()
+        code_col = _pick(frame, code_field, (r".*CD", r"code", r"id", r"gss.*", r"ref.*",
+                                             *points[:1]))
+        name_col = _pick(frame, name_field, (r".*NM", r"name", r"alt_name", r"title",
+                                             *points[1:]))
     pop_col = _pick(frame, population_field, POPULATION_FIELDS)
     now = datetime.now()
     rows = []

@@ -606,8 +606,9 @@ if __name__ == "__main__":
 
 def _add_register_commands() -> None:
     from registers.cli import COMMANDS
+    from report.cli import COMMANDS as REPORT_COMMANDS  # themes, overview
 
-    for command in COMMANDS:
+    for command in (*COMMANDS, *REPORT_COMMANDS):
         main.add_command(command)
 
 

@@ -10,12 +10,15 @@ an underscore out of the key.
 from __future__ import annotations
 
 import re
+import threading
 from typing import NamedTuple
 
+import folium
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine, case, func, select
+from streamlit_folium import st_folium
 
 from geo.areas import area_names, area_names_by_code, resolve_area
 from geo.crs import WGS84
@@ -29,13 +32,25 @@ from hotspots.analysis import (
     evaluate_area,
     find_hotspots,
 )
+from hotspots.repeat import repeat_locations
+from present.map import build_map
 from registers.checks import due_report
+from registers.problems import list_problems
 from report.compare import Comparison, Target, compare
 from report.concentration import DEFAULT_CELL_M, concentration
 from report.summary import Summary, summarise
+from report.themes import ThemeTable, theme_table
 from store.db import get_engine, migrate
 from store.incidents import categories, coverage
-from store.models import Equipment, EquipmentCheck, ImportRun, Layer, PspoEvent
+from store.models import (
+    Equipment,
+    EquipmentCheck,
+    ImportRun,
+    Layer,
+    ProblemEvent,
+    PspoEvent,
+    ThemeMapping,
+)
 
 # (latest import id, number of layer features, when layers were last loaded, total population,
 # latest PSPO register event id: every change to an order writes one)
@@ -43,6 +58,7 @@ Version = tuple[int, int, str, int, int]
 # Hashable targets for the cache key: (line, direction, percent); line is a crime type,
 # "UNIT/crime type" or "*".
 TargetItems = tuple[tuple[str, str, float], ...]
+_RENDER_LOCK = threading.Lock()
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|:~$&])")
 
 
@@ -55,6 +71,7 @@ class MapLayers(NamedTuple):
     town_centres: gpd.GeoDataFrame  # with approximate and note
     pspos: gpd.GeoDataFrame
     frontage: gpd.GeoSeries  # land within frontage_m of the water, inside the area
+    cctv: gpd.GeoDataFrame  # CCTV cameras within 500 m of the area, where loaded
 
 
 @st.cache_resource(show_spinner="Opening the database…")
@@ -109,7 +126,8 @@ def area_codes_to_names(version: Version) -> dict[str, str]:
 def context_layers(area: str, version: Version,
                    frontage_m: float = DEFAULT_FRONTAGE_M) -> MapLayers:
     """The area's boundary, wards, the water near it, its town centres (with `approximate`
-    and `note`), its PSPO areas and the river frontage band `frontage_m` wide (all WGS84)."""
+    and `note`), its PSPO areas, the river frontage band `frontage_m` wide and the CCTV cameras
+    loaded there (all WGS84)."""
     eng = engine()
     place = resolve_area(eng, area)
     boundary = gpd.GeoSeries([place.boundary], crs=27700)
@@ -119,8 +137,10 @@ def context_layers(area: str, version: Version,
     layers = join_layers(eng, place, frontage_m)
     frontage = gpd.GeoSeries([layers.frontage(place.land)], crs=27700).to_crs(WGS84)
     frontage = frontage[~frontage.is_empty]
+    cctv = load_layer(eng, "cctv")
+    cctv = cctv[cctv.to_crs(27700).intersects(place.boundary.buffer(500))]
     return MapLayers(boundary, wards, water, layers.town_centres.frame.to_crs(WGS84),
-                     layers.pspos.frame.to_crs(WGS84), frontage)
+                     layers.pspos.frame.to_crs(WGS84), frontage, cctv)
 
 
 @st.cache_data(show_spinner="Finding hotspots…", max_entries=32)
@@ -134,6 +154,56 @@ def hotspot_report(area: str, month_from: str, month_to: str, crime_types: tuple
     water counts as river frontage."""
     return find_hotspots(engine(), area, month_from, month_to, list(crime_types), method,
                          coverage_share, frontage_m=frontage_m, **dict(params))
+
+
+def show_shared_map(fmap: folium.Map, **kwargs) -> dict | None:
+    """st_folium for a map shared between runs and sessions (a cached one). st_folium renames
+    the map's elements while it renders, so one run renders at a time and the names are put
+    back afterwards; cheaper than copying the map (its GeoJSON) for every run."""
+    elements, pending = [], [fmap]
+    while pending:
+        element = pending.pop()
+        elements.append(element)
+        pending.extend(getattr(element, "_children", {}).values())
+    names = [element._id for element in elements]
+    with _RENDER_LOCK:
+        try:
+            return st_folium(fmap, **kwargs)
+        finally:
+            for element, name in zip(elements, names, strict=True):
+                element._id = name
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def hotspot_map(area: str, month_from: str, month_to: str, crime_types: tuple[str, ...],
+                 method: str, coverage_share: float,
+                 params: tuple[tuple[str, float | int | str], ...], version: Version,
+                 frontage_m: float, month: str, equipment_version: tuple[int, int, int],
+                 problems: int) -> folium.Map:
+    """The hotspot map for a selection, built once (half a second, mostly folium compiling
+    its templates): the report's heat and hotspots over the area's layers, the equipment's
+    states for `month` and the open problem locations. Keyed on the registers' versions so a
+    new check or adoption redraws it. Shared: show it with show_shared_map."""
+    report = hotspot_report(area, month_from, month_to, crime_types, method, coverage_share,
+                            params, version, frontage_m)
+    context = context_layers(area, version, frontage_m)
+    return build_map(context.boundary, context.wards, context.water, report.incidents,
+                     report.hotspots, town_centres=context.town_centres,
+                     frontage=context.frontage, pspos=context.pspos, frontage_m=frontage_m,
+                     equipment=equipment_states(report.area.code, month, equipment_version),
+                     equipment_shown=False, cctv=context.cctv,
+                     problems=problem_outlines(report.area.code, problems))
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def repeats(area: str, month_from: str, month_to: str, crime_types: tuple[str, ...],
+            method: str, coverage_share: float,
+            params: tuple[tuple[str, float | int | str], ...], version: Version,
+            frontage_m: float) -> gpd.GeoDataFrame:
+    """The selection's top 10 repeat locations, cached with the report."""
+    report = hotspot_report(area, month_from, month_to, crime_types, method, coverage_share,
+                            params, version, frontage_m)
+    return repeat_locations(report.incidents, top=10)
 
 
 @st.cache_data(show_spinner="Measuring accuracy: fitting every method on the months before "
@@ -220,6 +290,34 @@ def equipment_states(area_code: str, month: str,
     """Each item in service in the area with its check state for the month (the map's
     equipment layer), computed again only when the register changes."""
     return due_report(engine(), month, area_code)
+
+
+def mapping_version() -> tuple[int, str]:
+    """Changes whenever the theme mapping is saved or reset (one query)."""
+    with engine().connect() as conn:
+        rows, saved = conn.execute(select(func.count(), func.max(ThemeMapping.updated_at))).one()
+    return int(rows or 0), str(saved or "")
+
+
+def problems_version() -> int:
+    """Changes whenever a problem location or one of its actions changes."""
+    with engine().connect() as conn:
+        return int(conn.execute(select(func.max(ProblemEvent.id))).scalar() or 0)
+
+
+@st.cache_data(show_spinner="Counting by priority theme…", max_entries=32)
+def themes(area: str, month: str, version: Version,
+           mapping: tuple[int, str]) -> ThemeTable:
+    """report.themes.theme_table with the stored mapping, cached until data or mapping
+    change."""
+    return theme_table(engine(), area, month)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def problem_outlines(area_code: str, version: int) -> gpd.GeoDataFrame:
+    """Open problem locations of a borough (name, WGS84 outline), for the hotspot map."""
+    problems = list_problems(engine(), area_code, include_closed=False)
+    return problems[["name", "geometry"]]
 
 
 def current_user() -> str:

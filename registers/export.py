@@ -69,3 +69,22 @@ def history_csv(engine: Engine, asset_id: str | None = None, month_from: str | N
     """Every check (superseded ones too, marked) as CSV, and how many rows it holds."""
     history = check_history(engine, asset_id, month_from, month_to)
     return safe_csv(history[HISTORY_FIELDS]), len(history)
+
+
+PROBLEM_FIELDS = ["id", "name", "area", "status", "theme", "adopted_on", "closed_on", "origin",
+                  "objective", "scanning", "analysis", "response", "assessment", "open_actions",
+                  "overdue_actions", "next_due", "area_ha", "example", "created_by"]
+ACTION_FIELDS = ["action_id", "problem", "action", "lead", "measure", "due_on", "status",
+                 "overdue", "closed_on", "update_note", "created_by"]
+
+
+def problems_csv(problems: gpd.GeoDataFrame) -> str:
+    """The problem-location register as CSV, outlines as WKT (WGS84)."""
+    table = pd.DataFrame(problems[PROBLEM_FIELDS])
+    table["area_wkt"] = problems.geometry.to_wkt(rounding_precision=6).to_numpy()
+    return safe_csv(table)
+
+
+def actions_csv(actions: pd.DataFrame) -> str:
+    """Partner actions as CSV: the JAG's "key points for delivery" table."""
+    return safe_csv(pd.DataFrame(actions[ACTION_FIELDS]))

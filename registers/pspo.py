@@ -155,10 +155,11 @@ def _check_expiry(since: date, expires_on: date, what: str) -> None:
 
 
 def check_area(area: Area, geometry: BaseGeometry | dict | None,
-               source: str = "the area") -> MultiPolygon:
-    """An order's area as a WGS84 MultiPolygon: refuses no shape, a shape that is not an
-    outline, an invalid outline (naming where it goes wrong) and one mostly outside the
-    borough."""
+               source: str = "the area", what: str = "a PSPO area",
+               owner: str = "a council's order") -> MultiPolygon:
+    """An outline (a PSPO's area, a problem location) as a WGS84 MultiPolygon: refuses no
+    shape, a shape that is not an outline, an invalid outline (naming where it goes wrong) and
+    one mostly outside the borough; `what` and `owner` name it in the messages."""
     if isinstance(geometry, dict):
         try:
             geometry = shapely.geometry.shape(geometry)
@@ -168,7 +169,7 @@ def check_area(area: Area, geometry: BaseGeometry | dict | None,
         raise RegisterError(f"{source}: no outline given; upload the order's map (GeoJSON, "
                             "KML, GeoPackage or zipped Shapefile) or draw it", "area")
     if geometry.geom_type not in ("Polygon", "MultiPolygon"):
-        raise RegisterError(f"{source} is a {geometry.geom_type}: a PSPO area must be an "
+        raise RegisterError(f"{source} is a {geometry.geom_type}: {what} must be an "
                             "outline (polygon)", "area")
     if not geometry.is_valid:
         reason = shapely.validation.explain_validity(geometry)
@@ -181,7 +182,7 @@ def check_area(area: Area, geometry: BaseGeometry | dict | None,
     if outside > OUTSIDE_TOLERANCE:
         where = "lies wholly outside" if outside > 0.999 else \
             f"has {outside:.0%} of its area outside"
-        raise RegisterError(f"{source} {where} {area.name}: a council's order covers only "
+        raise RegisterError(f"{source} {where} {area.name}: {owner} covers only "
                             "its own borough", "area")
     if geometry.geom_type == "Polygon":
         geometry = MultiPolygon([geometry])

@@ -252,3 +252,81 @@ class CheckPhoto(Base):
     file_name: Mapped[str | None] = mapped_column(String(300), nullable=True)
     sha256: Mapped[str] = mapped_column(String(64))
     data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class ThemeMapping(Base):
+    """Which priority theme (the CSP plan's priorities) a crime type or council category
+    counts towards; one category may count towards several themes. Edited on the Overview
+    page; when the table is empty the default mapping (report.themes) applies."""
+
+    __tablename__ = "theme_mappings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    category: Mapped[str] = mapped_column(String(200))
+    theme: Mapped[str] = mapped_column(String(100))
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_by: Mapped[str] = mapped_column(String(200))
+
+    __table_args__ = (UniqueConstraint("category", "theme", name="uq_theme_mapping"),)
+
+
+class ProblemLocation(Base):
+    """A problem location the JAG adopted (its outline kept, WGS84), worked with OSARA:
+    Objective, Scanning, Analysis, Response, Assessment. Closed, never deleted."""
+
+    __tablename__ = "problem_locations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    area_code: Mapped[str] = mapped_column(String(100), index=True)  # the borough
+    name: Mapped[str] = mapped_column(String(300))
+    area = mapped_column(Geometry("MultiPolygon"), nullable=False)
+    origin: Mapped[str] = mapped_column(Text)  # e.g. the hotspot, method and months adopted
+    theme: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    adopted_on: Mapped[date] = mapped_column(Date)
+    objective: Mapped[str] = mapped_column(Text)
+    scanning: Mapped[str | None] = mapped_column(Text, nullable=True)
+    analysis: Mapped[str | None] = mapped_column(Text, nullable=True)
+    response: Mapped[str | None] = mapped_column(Text, nullable=True)
+    assessment: Mapped[str | None] = mapped_column(Text, nullable=True)
+    status: Mapped[str] = mapped_column(String(10))  # Open | Closed
+    closed_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    example: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    created_by: Mapped[str] = mapped_column(String(200))
+
+    __table_args__ = (UniqueConstraint("area_code", "name", name="uq_problem_name"),)
+
+
+class ProblemAction(Base):
+    """One partner action at a problem location, as in the CSP plans' "key points for
+    delivery" tables: what, lead agency, measure, due date, status Open/Closed."""
+
+    __tablename__ = "problem_actions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    problem_id: Mapped[int] = mapped_column(ForeignKey("problem_locations.id"), index=True)
+    action: Mapped[str] = mapped_column(Text)
+    lead: Mapped[str] = mapped_column(String(200))
+    measure: Mapped[str | None] = mapped_column(Text, nullable=True)
+    due_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(10))  # Open | Closed
+    closed_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    update_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    created_by: Mapped[str] = mapped_column(String(200))
+
+
+class ProblemEvent(Base):
+    """What changed at a problem location, append-only: adopted, OSARA edited, action added
+    or updated, closed, reopened; `changes` holds each field's value before and after."""
+
+    __tablename__ = "problem_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    problem_id: Mapped[int] = mapped_column(ForeignKey("problem_locations.id"), index=True)
+    action_id: Mapped[int | None] = mapped_column(ForeignKey("problem_actions.id"),
+                                                  nullable=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    changes: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime)
+    recorded_by: Mapped[str] = mapped_column(String(200))

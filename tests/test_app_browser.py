@@ -89,7 +89,7 @@ def top_repeat_location(area_prefix: str, months: list[str]) -> tuple[str, int]:
 
 
 def test_map_page_shows_hotspots_offline(browser: Browser, app_url: str) -> None:
-    page, blocked, errors = open_page(browser, app_url)
+    page, blocked, errors = open_page(browser, f"{app_url}/hotspot_map")
     frame = wait_for_map(page)
     frame.wait_for_selector(HOTSPOT_STROKE, state="attached", timeout=30000)
     hotspot_count = frame.locator(HOTSPOT_STROKE).count()
@@ -128,7 +128,7 @@ def settled(page: Page, text: str, containing: str) -> str:
 
 
 def test_filters_change_the_ranking(browser: Browser, app_url: str) -> None:
-    page, blocked, _ = open_page(browser, app_url)
+    page, blocked, _ = open_page(browser, f"{app_url}/hotspot_map")
     wait_for_map(page)
     choose(page, "Area", "Spelthorne")
     settled(page, "Parameters:", "Spelthorne")
@@ -147,7 +147,7 @@ def test_filters_change_the_ranking(browser: Browser, app_url: str) -> None:
 def test_every_method_redraws_the_map(browser: Browser, app_url: str) -> None:
     """Kernel density, then Getis-Ord Gi*: each time the map is drawn again with as many
     hotspot outlines as the ranking lists, and Gi*'s are not KDE's."""
-    page, blocked, errors = open_page(browser, app_url)
+    page, blocked, errors = open_page(browser, f"{app_url}/hotspot_map")
     wait_for_map(page)
     settled(page, "Parameters:", "weighted hotspots")  # the default method
     choose(page, "Method", "Kernel density")
@@ -170,7 +170,7 @@ def test_accuracy_table_recommends_a_method(browser: Browser, app_url: str) -> N
     """'Measure accuracy' shows the rolling-origin table and the method that did best, for
     all crime and then for the one crime type chosen."""
     labels = [c.label for c in default_candidates()]
-    page, blocked, errors = open_page(browser, app_url)
+    page, blocked, errors = open_page(browser, f"{app_url}/hotspot_map")
     wait_for_map(page)
     page.get_by_role("button", name="Measure accuracy").click()
     line = page.get_by_text(f"Recommended for {ALL_CRIME}:")
@@ -199,7 +199,7 @@ def test_repeat_locations_name_the_top_place(browser: Browser, app_url: str) -> 
     table starts with the place the raw files have most incidents at."""
     months = [f"2023-{m:02d}" for m in range(2, 13)] + ["2024-01"]
     location, count = top_repeat_location("Spelthorne", months)
-    page, blocked, errors = open_page(browser, app_url)
+    page, blocked, errors = open_page(browser, f"{app_url}/hotspot_map")
     wait_for_map(page)
     choose(page, "Area", "Spelthorne")
     assert "2023-02 to 2024-01" in settled(page, "Parameters:", "Spelthorne")
@@ -262,7 +262,7 @@ def test_location_text_is_escaped_on_the_map(browser: Browser, app_url: str,
     page.get_by_role("button", name="Import 1 file(s)").click()
     expect(page.get_by_text("Imported 12 new incidents")).to_be_visible(timeout=30000)
 
-    page.goto(app_url)
+    page.goto(f"{app_url}/hotspot_map")
     wait_for_map(page)
     choose(page, "Area", "Spelthorne")
     # Grid cells are drawn large enough to hover; the default weighted method's 50 m cells are

@@ -18,7 +18,9 @@ from tests.databases import BACKENDS, database
 from tests.sample_data import SAMPLE_POLICE
 
 REGISTER_TABLES = {"pspo_orders", "pspo_conditions", "pspo_events", "equipment",
-                   "equipment_checks", "check_photos"}
+                   "equipment_checks", "check_photos", "problem_locations", "problem_actions",
+                   "problem_events", "theme_mappings"}
+NEWEST = "0004"
 
 
 def version(engine) -> str:
@@ -29,7 +31,7 @@ def version(engine) -> str:
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_an_empty_database_is_migrated_to_the_newest_schema(backend, tmp_path) -> None:
     with database(backend, tmp_path) as db:
-        assert version(db.engine) == "0003"
+        assert version(db.engine) == NEWEST
         tables = set(inspect(db.engine).get_table_names())
         assert REGISTER_TABLES | {"incidents", "imports", "rejected_rows", "layers"} <= tables
         if backend == "postgresql":
@@ -40,10 +42,12 @@ def test_an_empty_database_is_migrated_to_the_newest_schema(backend, tmp_path) -
                 triggers = {r[0] for r in conn.execute(text(
                     "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"))}
             assert types == {"pspo_orders.area": "geometry", "pspo_events.area": "geometry",
-                             "equipment.location": "geometry"}
-            assert {"equipment_checks_append_only", "equipment_append_only"} <= triggers
+                             "equipment.location": "geometry",
+                             "problem_locations.area": "geometry"}
+            assert {"equipment_checks_append_only", "equipment_append_only",
+                    "problem_events_append_only", "problem_locations_append_only"} <= triggers
         migrate(db.url)  # upgrading an up-to-date database changes nothing
-        assert version(db.engine) == "0003"
+        assert version(db.engine) == NEWEST
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -59,7 +63,7 @@ def test_an_upgrade_from_the_previous_schema_keeps_the_data(backend, tmp_path) -
                       conn.execute(select(func.count()).select_from(Layer)).scalar_one(),
                       conn.execute(select(func.sum(Incident.easting))).scalar_one())
         migrate(db.url)
-        assert version(db.engine) == "0003"
+        assert version(db.engine) == NEWEST
         inspect(db.engine).clear_cache()
         assert REGISTER_TABLES <= set(inspect(db.engine).get_table_names())
         with db.engine.connect() as conn:

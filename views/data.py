@@ -42,7 +42,7 @@ MAPPING_FIELDS = [
 
 KIND_LABELS = {"area": "Area (borough boundary)", "ward": "Wards", "lsoa": "LSOAs",
                "town-centre": "Town centres", "water": "Water (rivers, lakes)",
-               "pspo": "PSPO areas"}
+               "pspo": "PSPO areas", "cctv": "CCTV cameras (points)"}
 POPULATION_KINDS = ("ward", "lsoa", "town-centre", "pspo", "area")
 WORK_IT_OUT = "(the loaded area each feature overlaps most)"
 LAYER_TYPES = ["geojson", "json", "gpkg", "zip"]

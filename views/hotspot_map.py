@@ -8,18 +8,19 @@ from datetime import datetime
 
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
 from geo.areas import UnknownAreaError
 from hotspots import METHOD_NAMES, METHODS, method_options
 from hotspots.analysis import DEFAULT_METHOD, Evaluation
 from hotspots.evaluate import ALL_CRIME, Candidate, default_candidates
-from hotspots.repeat import repeat_locations
+from hotspots.profile import HotspotProfile, adoption_origin, hotspot_at, hotspot_profile
 from hotspots.result import HotspotInputError
 from present import appstate
 from present.assets import SETUP_HINT, assets_ready
 from present.export import hotspots_csv, hotspots_geojson, hotspots_table
-from present.map import build_map
+from registers.common import RegisterError
+from registers.problems import adopt_problem
+from report.themes import THEMES
 
 
 @dataclass(frozen=True)
@@ -172,15 +173,104 @@ def show_accuracy(result: Evaluation, focus: str, method: str, params: dict,
         st.caption(f"Note: {note}")
 
 
+def profile_tables(profile: HotspotProfile) -> None:
+    """The profile's counts by month and type and its repeat locations."""
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**By month**")
+        st.bar_chart(profile.by_month.set_index("month")["count"], height=220,
+                     x_label="Month", y_label="Incidents")
+    with right:
+        st.markdown("**By type**")
+        st.dataframe(profile.by_type.rename(columns={"crime_type": "Crime type",
+                                                     "count": "Incidents", "share": "Share"}),
+                     hide_index=True, width="stretch", key="profile_types",
+                     column_config={"Share": st.column_config.NumberColumn(format="percent")})
+    st.markdown("**Repeat locations in this hotspot**")
+    if profile.repeats.empty:
+        st.write("No place in it has two or more incidents.")
+    else:
+        st.table(appstate.markdown_safe(pd.DataFrame(
+            profile.repeats[["rank", "location", "count", "top_types", "first_month",
+                             "last_month"]])), hide_index=True)
+
+
+def adopt_form(report, profile: HotspotProfile) -> None:
+    """Adopt the hotspot's outline as a problem location for the JAG to work (OSARA)."""
+    top = profile.repeats["location"].iloc[0] if len(profile.repeats) else ""
+    with st.form(f"adopt_{profile.rank}"):
+        st.markdown("**Adopt as a problem location** (its outline is kept; work it on the "
+                    "Problem locations page)")
+        name = st.text_input("Name", value=f"{top or f'Hotspot {profile.rank}'} "
+                             f"({profile.context['ward'] or report.area.name})"[:300],
+                             key="adopt_name")
+        objective = st.text_area("Objective", key="adopt_objective", height=68,
+                                 placeholder="e.g. Reduce violence and public order at the "
+                                 "station forecourt by 20% in six months")
+        first, second = st.columns(2)
+        theme = first.selectbox("Priority theme", [None, *THEMES], key="adopt_theme",
+                                format_func=lambda t: "(none)" if t is None else t)
+        adopted_on = second.date_input("Adopted on", value=datetime.now().date(),
+                                       format="DD/MM/YYYY", key="adopt_on")
+        scanning = st.text_area(
+            "Scanning", key="adopt_scanning", height=68,
+            value=f"{profile.count} incidents {report.month_from} to {report.month_to}: "
+                  + "; ".join(f"{r.crime_type} {r.count}" for r in
+                              profile.by_type.head(4).itertuples()) + f". {profile.trend}")
+        adopt = st.form_submit_button("Adopt", type="primary")
+    if adopt:
+        try:
+            adopt_problem(appstate.engine(), area=report.area.code, name=name,
+                          geometry=profile.outline_wgs84, objective=objective,
+                          origin=adoption_origin(report, profile.rank), adopted_on=adopted_on,
+                          theme=theme, scanning=scanning, recorded_by=appstate.current_user())
+        except RegisterError as exc:
+            st.error(appstate.markdown_text(exc))
+        else:
+            st.success(appstate.markdown_text(f"Adopted '{name.strip()}' as a problem "
+                                              "location."))
+            st.page_link("views/problems.py", label="Open Problem locations")
+
+
+def show_profile(report, rank: int) -> None:
+    """The clicked hotspot's profile: context, trend, counts, repeat locations, adopt."""
+    profile = hotspot_profile(report, rank)
+    st.divider()
+    st.subheader(f"Hotspot {rank} profile")
+    context = profile.context
+    cols = st.columns(5)
+    cols[0].metric("Incidents", f"{profile.count:,}")
+    cols[1].metric("Ward", context["ward"] or "–")
+    cols[2].metric("Town centre", context["town_centre"] or "none")
+    water = context["water_distance_m"]
+    cols[3].metric("Metres to river", "–" if water is None else f"{water:,.0f}")
+    cols[4].metric("PSPO", context["pspo"] or "none")
+    st.write(appstate.markdown_text(f"Trend: {profile.trend}"))
+    for note in profile.notes:
+        st.caption(appstate.markdown_text(note))
+    profile_tables(profile)
+    adopt_form(report, profile)
+
+
 st.title("Hotspot map")
 version, months, area_list = appstate.data_or_stop()
 
 with st.sidebar:
     st.header("Selection")
+    # a link can open the map on an area: /hotspot_map?area=Spelthorne
+    linked = st.query_params.get("area")
+    if "area" not in st.session_state and linked in area_list:
+        st.session_state["area"] = linked
     area = st.selectbox("Area", area_list, key="area")
     default_from = months[-12] if len(months) >= 12 else months[0]
     month_from, month_to = st.select_slider("Months", options=months,
                                             value=(default_from, months[-1]), key="months")
+    by_month = st.toggle("Month by month", key="by_month",
+                         help="Step through the months one at a time with the slider below")
+    if by_month and month_from != month_to:
+        span = months[months.index(month_from):months.index(month_to) + 1]
+        month_from = month_to = st.select_slider("Month shown", options=span,
+                                                 value=span[-1], key="month_shown")
     crime_types = st.multiselect("Crime types (none = all)", appstate.category_list(version),
                                  key="crime_types")
     method_keys = list(METHODS)
@@ -211,16 +301,20 @@ with left:
     if not assets_ready():
         st.error(f"The map's files are missing: {SETUP_HINT}.")
     else:
-        fmap = build_map(context.boundary, context.wards, context.water, report.incidents,
-                         report.hotspots, town_centres=context.town_centres,
-                         frontage=context.frontage, pspos=context.pspos,
-                         frontage_m=frontage_m,
-                         equipment=appstate.equipment_states(
-                             report.area.code, datetime.now().strftime("%Y-%m"),
-                             appstate.register_version()),
-                         equipment_shown=False)
-        st_folium(fmap, height=620, use_container_width=True, returned_objects=[],
-                  key="hotspot_map")
+        fmap = appstate.hotspot_map(
+            area, month_from, month_to, tuple(crime_types), method, coverage_pct / 100,
+            params, version, frontage_m, datetime.now().strftime("%Y-%m"),
+            appstate.register_version(), appstate.problems_version())
+        # only clicks come back: panning and zooming do not rerun the page
+        clicked = appstate.show_shared_map(fmap, height=620, use_container_width=True,
+                                           returned_objects=["last_object_clicked"],
+                                           key="hotspot_map")
+        point = (clicked or {}).get("last_object_clicked")
+        if point and point != st.session_state.get("hotspot_last_click"):
+            st.session_state["hotspot_last_click"] = point
+            rank = hotspot_at(report, point["lat"], point["lng"])
+            if rank is not None:
+                st.session_state["profile_rank"] = rank
     st.caption(report.caption())
     note = context.wards["note"].dropna().unique()
     if len(note):
@@ -244,10 +338,12 @@ with right:
                  f"({inside / max(len(report.incidents), 1):.0%}) on "
                  f"{(covered or 0):.2%} of the land.")
         table = hotspots_table(report.hotspots)
-        st.dataframe(
+        st.caption("Click a hotspot on the map, or a row here, for its profile.")
+        chosen = st.dataframe(
             table[["rank", "ward", "town_centre", "water_distance_m", "pspo", "count",
                    "top_types", "top_location"]],
             hide_index=True, width="stretch", key="hotspot_table",
+            on_select="rerun", selection_mode="single-row",
             column_config={
                 "town_centre": st.column_config.TextColumn("town_centre"),
                 "water_distance_m": st.column_config.NumberColumn(
@@ -255,11 +351,20 @@ with right:
                     help="Distance from the hotspot's outline to the water (0 = touches it)"),
                 "pspo": st.column_config.TextColumn("pspo"),
             })
+        rows = chosen.selection.rows if chosen else []
+        if rows and rows != st.session_state.get("hotspot_rows"):
+            st.session_state["profile_rank"] = int(table.iloc[rows[0]]["rank"])
+        st.session_state["hotspot_rows"] = rows
         stem = f"hotspots_{report.area.name}_{month_from}_{month_to}_{method}".lower()
-        st.download_button("Download GeoJSON", hotspots_geojson(report.hotspots),
+        # made when clicked, not on every run
+        st.download_button("Download GeoJSON", lambda: hotspots_geojson(report.hotspots),
                            file_name=f"{stem}.geojson", mime="application/geo+json")
-        st.download_button("Download CSV", hotspots_csv(report.hotspots),
+        st.download_button("Download CSV", lambda: hotspots_csv(report.hotspots),
                            file_name=f"{stem}.csv", mime="text/csv")
+
+rank = st.session_state.get("profile_rank")
+if rank is not None and rank in set(report.hotspots["rank"]):
+    show_profile(report, rank)
 
 st.divider()
 st.subheader("Which method works best here?")
@@ -285,7 +390,8 @@ if st.session_state.get("accuracy_requested"):
                       report.parameters.get("cell_size_m"))
 
 st.subheader("Repeat locations")
-repeats = repeat_locations(report.incidents, top=10)
+repeats = appstate.repeats(area, month_from, month_to, tuple(crime_types), method,
+                           coverage_pct / 100, params, version, frontage_m)
 types = ", ".join(crime_types) if crime_types else "all crime and ASB"
 st.caption(f"The places with the most incidents in the selection ({area}, {month_from} to "
            f"{month_to}, {types}). police.uk puts each crime at the nearest of a fixed set of "

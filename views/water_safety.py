@@ -42,6 +42,16 @@ LABELS = {"asset_id": "Asset", "state_label": "State", "kind_label": "Type", "si
           "checked_by": "Checked by", "outcome_label": "Outcome", "action": "Action",
           "notes": "Notes", "counts": "Counts", "superseded_by_check": "Corrected by check"}
 
+# At the riverside on a phone: big targets for thumbs (buttons, outcome choices, the item list)
+PHONE_CSS = """<style>
+div[data-testid="stFormSubmitButton"] button, div[data-testid="stButton"] button {
+  min-height: 3.2rem; font-size: 1.1rem; }
+div[data-testid="stRadio"] label { padding: 0.4rem 0; font-size: 1.05rem; }
+div[data-testid="stRadio"] label > div:first-child { transform: scale(1.25); }
+div[data-testid="stSelectbox"] div[data-baseweb="select"] > div { min-height: 3rem; }
+</style>"""
+
+st.html(PHONE_CSS)
 st.title("Water safety")
 engine = appstate.engine()
 version = appstate.data_version()

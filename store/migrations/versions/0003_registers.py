@@ -13,6 +13,7 @@ Create Date: 2026-11-28 09:00:00
 from alembic import op
 import sqlalchemy as sa
 
+from store.append_only import REFUSE_FUNCTION, create_append_only_triggers
 from store.geometry import Geometry
 
 
@@ -155,18 +156,8 @@ def upgrade() -> None:
     if postgres:
         op.execute("CREATE INDEX ix_pspo_orders_area ON pspo_orders USING GIST (area)")
         op.execute("CREATE INDEX ix_equipment_location ON equipment USING GIST (location)")
-        op.execute(
-            "CREATE FUNCTION refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-            "RAISE EXCEPTION '% of % refused: %', TG_OP, TG_TABLE_NAME, TG_ARGV[0]; END $$")
-    for table, (statements, instead) in APPEND_ONLY.items():
-        if postgres:
-            op.execute(f"CREATE TRIGGER {table}_append_only BEFORE {statements} ON {table} "
-                       f"FOR EACH ROW EXECUTE FUNCTION refuse_change('{instead}')")
-            continue
-        for statement in statements.split(' OR '):
-            op.execute(f"CREATE TRIGGER {table}_no_{statement.lower()} BEFORE {statement} ON "
-                       f"{table} BEGIN SELECT RAISE(ABORT, '{statement} of {table} refused: "
-                       f"{instead}'); END")
+        op.execute(REFUSE_FUNCTION)
+    create_append_only_triggers(APPEND_ONLY, postgres)
 
 
 def downgrade() -> None:

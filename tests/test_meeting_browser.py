@@ -1,0 +1,260 @@
+"""The app as its users meet it, in a real browser (Debian Chromium), offline, on a database set
+up by `hotspots setup` (the bundled police.uk sample and the EXAMPLE registers):
+
+- the JAG in the meeting room: every page loads with no error and no request leaving the
+  machine; a click on a hotspot opens its profile; a hotspot is adopted as a problem location
+  and is still there after a reload; the overview shows the priority themes;
+- an officer planning an action day downloads the briefing pack (HTML and PDF) holding the map
+  and the tables;
+- a community safety officer at the riverside logs a throwline check on a phone-sized screen
+  (390x844) and finds it there after the app is restarted.
+
+Screenshots of every page go to tests/artifacts/.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from registers.checks import check_history, due_report
+from registers.problems import list_problems
+from store.db import get_engine
+from tests.support.browser import (
+    block_external,
+    choose,
+    open_page,
+    run_streamlit,
+    set_up_sample_database,
+    wait_for_map,
+    wait_idle,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "tests" / "artifacts"
+HOTSPOT_STROKE = '.leaflet-overlay-pane path[stroke="#c0392b"]'
+PAGES = {  # path -> (title, how many maps it draws)
+    "": ("Overview", 0), "hotspot_map": ("Hotspot map", 1),
+    "problems": ("Problem locations", 0), "jag_report": ("JAG report", 0),
+    "planner": ("Action day planner", 0), "water_safety": ("Water safety", 1),
+    "pspos": ("PSPOs", 2), "data": ("Data", 0)}
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture(scope="module")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return set_up_sample_database(tmp_path_factory.mktemp("meetingdb"))
+
+
+@pytest.fixture(scope="module")
+def app_url(database_url: str) -> Iterator[str]:
+    with run_streamlit(ROOT / "app.py", env={"HOTSPOTS_DATABASE_URL": database_url}) as url:
+        yield url
+
+
+def no_errors(page: Page, blocked: list[str], errors: list[str]) -> None:
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert blocked == [], f"requests left this machine: {blocked}"
+    assert errors == [], errors
+
+
+@pytest.mark.parametrize("path", list(PAGES))
+def test_every_page_loads_offline_without_errors(browser: Browser, app_url: str,
+                                                 path: str) -> None:
+    title, maps = PAGES[path]
+    page, blocked, errors = open_page(browser, f"{app_url}/{path}")
+    expect(page.get_by_role("heading", name=title, exact=True).first).to_be_visible(
+        timeout=60000)
+    if maps:
+        wait_for_map(page, nth=maps - 1)
+    wait_idle(page)
+    page.wait_for_timeout(500)  # let the maps' tiles-free layers settle for the screenshot
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"page_{path or 'overview'}.png"), full_page=True)
+    no_errors(page, blocked, errors)
+
+
+def test_overview_shows_priority_themes_and_alerts(browser: Browser, app_url: str) -> None:
+    page, blocked, errors = open_page(browser, app_url)
+    wait_idle(page)
+    table = page.get_by_test_id("stDataFrame").first
+    expect(table).to_be_visible(timeout=60000)
+    for theme in ("Serious violence", "Town centre and acquisitive crime",
+                  "Anti-social behaviour", "Water safety"):
+        expect(table).to_contain_text(theme)
+    expect(page.get_by_text("What needs doing")).to_be_visible()
+    choose(page, "Area", "Spelthorne")
+    wait_idle(page)
+    expect(page.get_by_role("heading", name=re.compile("^Spelthorne: priority themes"))
+           ).to_be_visible(timeout=30000)
+    # the EXAMPLE PSPO near expiry, overdue for review, and the broken cabinet are listed
+    alerts = page.get_by_test_id("stAlert")
+    expect(alerts.filter(has_text=re.compile(r"^PSPO expiring: .*riverside.* expires in"))
+           ).to_have_count(1)
+    expect(alerts.filter(has_text=re.compile(r"^PSPO review overdue: "))).to_have_count(1)
+    expect(alerts.filter(has_text=re.compile(r"^Equipment needs attention: SBC-TL-04 "))
+           ).to_have_count(1)
+    page.screenshot(path=str(ARTIFACTS / "overview_spelthorne.png"), full_page=True)
+    no_errors(page, blocked, errors)
+
+
+def click_hotspot(page: Page, nth: int = 0) -> None:
+    """Click the middle of the nth hotspot outline on the map."""
+    frame = wait_for_map(page)
+    frame.wait_for_selector(HOTSPOT_STROKE, state="attached", timeout=30000)
+    outline = frame.locator(HOTSPOT_STROKE).nth(nth)
+    box = outline.bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+
+
+def test_a_hotspot_click_opens_its_profile_and_it_is_adopted(browser: Browser, app_url: str,
+                                                            database_url: str) -> None:
+    page, blocked, errors = open_page(browser, f"{app_url}/hotspot_map")
+    wait_for_map(page)
+    wait_idle(page)
+    expect(page.get_by_text(re.compile(r"^Hotspot \d+ profile$"))).to_have_count(0)
+    click_hotspot(page)
+    heading = page.get_by_role("heading", name=re.compile(r"^Hotspot \d+ profile$"))
+    expect(heading).to_be_visible(timeout=30000)
+    wait_idle(page)
+    rank = int(re.search(r"\d+", heading.inner_text()).group())
+    expect(page.get_by_text("By type", exact=True)).to_be_visible()
+    expect(page.get_by_text("Repeat locations in this hotspot")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^Trend: "))).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "hotspot_profile.png"), full_page=True)
+
+    form = page.get_by_test_id("stForm").filter(has_text="Adopt as a problem location")
+    name = f"Browser adopted hotspot {rank}"
+    form.get_by_label("Name").fill(name)
+    form.get_by_label("Objective").fill("Reduce violence at night by 20% in six months")
+    form.get_by_role("button", name="Adopt").click()
+    expect(page.get_by_text(f"Adopted '{name}'")).to_be_visible(timeout=30000)
+    stored = list_problems(get_engine(database_url)).set_index("name")
+    assert stored.loc[name, "status"] == "Open"
+    assert f"Hotspot {rank} of" in stored.loc[name, "origin"]
+
+    page.goto(f"{app_url}/problems")
+    wait_idle(page)
+    expect(page.get_by_test_id("stDataFrame").first).to_contain_text(name, timeout=30000)
+    page.reload()
+    wait_idle(page)
+    expect(page.get_by_test_id("stDataFrame").first).to_contain_text(name, timeout=30000)
+    choose_option(page, "Work a location", name)
+    wait_idle(page)
+    expect(page.get_by_role("heading", name=name)).to_be_visible()
+    expect(page.get_by_text("Incidents here, before and since adoption")).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "problem_location.png"), full_page=True)
+    no_errors(page, blocked, errors)
+
+
+def choose_option(page: Page, label: str, option: str) -> None:
+    """Pick an option of a selectbox by typing part of it (options carry extra words)."""
+    box = page.get_by_label(label, exact=True)
+    box.click()
+    box.fill(option)
+    page.get_by_role("option", name=re.compile(re.escape(option))).first.click()
+
+
+def test_a_row_of_the_hotspot_table_opens_its_profile(browser: Browser, app_url: str) -> None:
+    page, blocked, errors = open_page(browser, f"{app_url}/hotspot_map")
+    wait_for_map(page)
+    wait_idle(page)
+    table = page.get_by_test_id("stDataFrame").first
+    expect(table).to_be_visible()
+    box = table.bounding_box()
+    # the row-selection checkbox of the second row (header row, then row 1, row 2)
+    page.mouse.click(box["x"] + 10, box["y"] + 35 * 2 + 18)
+    expect(page.get_by_role("heading", name="Hotspot 2 profile")).to_be_visible(timeout=30000)
+    no_errors(page, blocked, errors)
+
+
+def test_an_action_day_pack_downloads_with_its_map_and_tables(browser: Browser,
+                                                              app_url: str,
+                                                              tmp_path: Path) -> None:
+    page, blocked, errors = open_page(browser, f"{app_url}/planner")
+    wait_idle(page)
+    page.get_by_text("Town centre", exact=True).click()
+    wait_idle(page)
+    page.get_by_role("button", name="Prepare the briefing pack").click()
+    expect(page.get_by_role("heading", name=re.compile("^Briefing pack: "))).to_be_visible(
+        timeout=60000)
+    wait_idle(page)
+    with page.expect_download() as html_download:
+        page.get_by_role("button", name=re.compile("Download the pack \\(HTML")).click()
+    html_path = tmp_path / html_download.value.suggested_filename
+    html_download.value.save_as(html_path)
+    html = html_path.read_text(encoding="utf-8")
+    assert html_path.suffix == ".html"
+    assert "<svg" in html or "data:image/png" in html  # the map, inside the file
+    for heading in ("Incidents by type and month", "Repeat locations", "PSPOs in force",
+                    "Water-safety equipment within", "Open partner actions"):
+        assert heading in html, heading
+    assert re.search(r"<(script|link|img)[^>]+(src|href)=\"https?://", html) is None
+    with page.expect_download() as pdf_download:
+        page.get_by_role("button", name=re.compile("Download the pack \\(PDF")).click()
+    pdf_path = tmp_path / pdf_download.value.suggested_filename
+    pdf_download.value.save_as(pdf_path)
+    assert pdf_path.read_bytes().startswith(b"%PDF")
+    page.screenshot(path=str(ARTIFACTS / "action_day_pack.png"), full_page=True)
+    no_errors(page, blocked, errors)
+
+
+def test_a_throwline_check_on_a_phone_survives_a_restart(browser: Browser,
+                                                         database_url: str) -> None:
+    engine = get_engine(database_url)
+    due = due_report(engine, area_code="E07000213")
+    throwlines = due[(due["kind"] == "throwline") & due["needs_check"]]
+    asset = throwlines["asset_id"].iloc[0]
+    note = "Bag dry, line coiled; checked from the phone"
+    with run_streamlit(ROOT / "app.py", env={"HOTSPOTS_DATABASE_URL": database_url}) as url:
+        context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True,
+                                      device_scale_factor=2)
+        page = context.new_page()
+        blocked = block_external(page)
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(f"{url}/water_safety")
+        wait_for_map(page)
+        wait_idle(page)
+        # nothing wider than the phone: no sideways scrolling at the riverside
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        item = page.get_by_role("combobox", name="Item", exact=True)
+        item.click()
+        item.fill(asset)
+        page.get_by_role("option", name=re.compile(f"^{asset} ")).first.click()
+        wait_idle(page)
+        form = page.get_by_test_id("stForm").filter(has_text="Save check")
+        save = form.get_by_role("button", name="Save check")
+        assert save.bounding_box()["height"] >= 44  # a thumb-sized target
+        form.get_by_text("Present and serviceable").tap()
+        form.get_by_label("Checked by").fill("Riverside Officer")
+        form.get_by_label("Notes (optional)").fill(note)
+        save.tap()
+        expect(page.get_by_text(f"for {asset}: Present and serviceable")).to_be_visible(
+            timeout=30000)
+        page.screenshot(path=str(ARTIFACTS / "phone_check_saved.png"), full_page=True)
+        assert blocked == [] and errors == []
+        context.close()
+    latest = check_history(engine, asset).iloc[-1]
+    assert (latest["checked_by"], latest["notes"], latest["outcome"]) == (
+        "Riverside Officer", note, "serviceable")
+    # the app restarted on the same database: the check is in the item's history
+    with run_streamlit(ROOT / "app.py", env={"HOTSPOTS_DATABASE_URL": database_url}) as url:
+        context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+        page = context.new_page()
+        page.goto(f"{url}/water_safety")
+        wait_for_map(page)
+        wait_idle(page)
+        item = page.get_by_role("combobox", name="Item", exact=True)
+        item.click()
+        item.fill(asset)
+        page.get_by_role("option", name=re.compile(f"^{asset} ")).first.click()
+        wait_idle(page)
+        expect(page.get_by_test_id("stDataFrame").filter(has_text="Riverside Officer")
+               ).to_be_visible(timeout=30000)
+        page.screenshot(path=str(ARTIFACTS / "phone_check_after_restart.png"), full_page=True)
+        context.close()

@@ -1,0 +1,122 @@
+"""Overview page: the borough at a glance for the chosen month, for the JAG on the projector:
+incidents by the partnership plan's priority themes with the rolling 12-month comparison and
+RAG, what needs doing (PSPO and water-safety alerts, overdue partner actions), and the editable
+mapping from crime types and council categories to themes."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from geo.areas import resolve_area
+from hotspots.result import HotspotInputError
+from present import appstate
+from registers.problems import list_problems
+from report.themes import (
+    THEMES,
+    overview_alerts,
+    reset_theme_mapping,
+    save_theme_mapping,
+    theme_mapping,
+)
+
+RAG_COLOURS = {"Green": "#b7e1a1", "Amber": "#ffd27f", "Red": "#f4a29a"}
+SEVERITY = {"high": st.error, "medium": st.warning, "low": st.info}
+LABELS = {"theme": "Priority theme", "incidents": "This month",
+          "previous_month": "Month before", "same_month_last_year": "Same month last year",
+          "rolling": "Last 12 months", "rolling_previous": "12 months before",
+          "change_pct": "Change %", "rag": "RAG", "significant": "Beyond chance",
+          "categories": "Counted from", "note": "Note"}
+md = appstate.markdown_text
+
+
+def rag_style(frame: pd.DataFrame) -> pd.io.formats.style.Styler:
+    """The theme table with its RAG cells coloured (text says the status too, for printing
+    and colour-blind readers)."""
+    return frame.style.map(lambda v: f"background-color: {RAG_COLOURS[v]}; font-weight: 600"
+                           if v in RAG_COLOURS else "", subset=["RAG"])
+
+
+st.title("Overview")
+version, months, area_list = appstate.data_or_stop()
+engine = appstate.engine()
+first, second = st.columns(2)
+area = first.selectbox("Area", area_list, key="ov_area")
+month = second.selectbox("Month", months[::-1], key="ov_month",
+                         help="police.uk publishes each month about two months later")
+area_code = resolve_area(engine, area).code
+try:
+    themed = appstate.themes(area, month, version, appstate.mapping_version())
+except HotspotInputError as exc:
+    st.error(md(exc))
+    st.stop()
+
+table = themed.table
+problems = list_problems(engine, area, include_closed=False)
+alerts = overview_alerts(engine, area_code, date.today())
+cols = st.columns(4)
+total = themed.breakdown.drop_duplicates("category")["incidents"].sum() + \
+    themed.unmapped["incidents"].sum()
+cols[0].metric(f"Incidents in {month}", f"{int(total):,}")
+cols[1].metric("Open problem locations", len(problems))
+cols[2].metric("Overdue partner actions", int(problems["overdue_actions"].sum())
+               if len(problems) else 0)
+cols[3].metric("Alerts", len(alerts))
+
+st.subheader(md(themed.title()))
+shown = table[["theme", "incidents", "previous_month", "same_month_last_year", "rolling",
+               "rolling_previous", "change_pct", "rag", "significant", "categories"]].rename(
+    columns=LABELS)
+shown["RAG"] = shown["RAG"].fillna("–")
+shown["Change %"] = shown["Change %"].map(lambda v: "–" if pd.isna(v) else f"{v:+.0f}%")
+st.dataframe(rag_style(shown), hide_index=True, width="stretch", key="ov_themes",
+             column_config={"Beyond chance": st.column_config.CheckboxColumn()})
+st.caption(md(themed.rag_rule))
+for note in themed.notes:
+    st.caption(md(note))
+if themed.default_mapping:
+    st.caption("Themes are counted with the default mapping (below): police.uk does not "
+               "separate domestic abuse, VAWG or hate crime, so those themes count council "
+               "categories only until the partnership edits the mapping.")
+chart = table.set_index("theme")[["rolling_previous", "rolling"]].rename(
+    columns={"rolling_previous": "12 months before", "rolling": "Last 12 months"})
+st.bar_chart(chart, stack=False, horizontal=True, height=320)
+
+st.subheader("What needs doing")
+if alerts.empty:
+    st.success("No PSPO or water-safety alert for this borough.")
+for alert in alerts.itertuples():
+    SEVERITY.get(alert.severity, st.info)(md(f"{alert.kind}: {alert.message}"))
+if len(problems):
+    late = problems[problems["overdue_actions"] > 0]
+    for row in late.itertuples():
+        st.warning(md(f"Problem location {row.name}: {row.overdue_actions} partner action(s) "
+                      "overdue"))
+    st.page_link("views/problems.py", label="Open the problem locations")
+
+with st.expander("Which crime types and categories count towards each theme (edit)"):
+    mapping = theme_mapping(engine)
+    st.caption("One row per category and theme; a category may count towards several themes. "
+               "Add council categories as they appear in your logs. "
+               + ("This is the default mapping." if mapping.attrs.get("default") else
+                  md(f"Saved {mapping.attrs.get('updated_at'):%d/%m/%Y %H:%M} by "
+                     f"{mapping.attrs.get('updated_by')}.")))
+    edited = st.data_editor(
+        mapping, num_rows="dynamic", hide_index=True, width="stretch", key="ov_mapping",
+        column_config={"category": st.column_config.TextColumn("Category", required=True),
+                       "theme": st.column_config.SelectboxColumn("Theme", options=THEMES,
+                                                                 required=True)})
+    first, second = st.columns(2)
+    if first.button("Save the mapping", type="primary", key="ov_save_mapping"):
+        result = save_theme_mapping(engine, edited, appstate.current_user())
+        (st.success if result.saved or result.unchanged else st.error)(md(result.summary()))
+        if len(result.rejected):
+            st.table(appstate.markdown_safe(result.rejected), hide_index=True)
+    if second.button("Back to the default mapping", key="ov_reset_mapping"):
+        reset_theme_mapping(engine)
+        st.rerun()
+    if len(themed.unmapped):
+        st.caption("Categories counted in no theme this period: " + md(", ".join(
+            themed.unmapped["category"].astype(str))))
