@@ -26,7 +26,9 @@ from tests.support.browser import (
     open_page,
     run_streamlit,
     set_up_sample_database,
+    settle,
     wait_for_map,
+    wait_for_rerun,
     wait_idle,
 )
 
@@ -170,9 +172,10 @@ def test_an_order_drawn_on_the_map_is_added(browser: Browser, app_url: str,
     """Leaflet.draw (served offline) on the PSPO page: a rectangle drawn in the middle of
     Runnymede becomes the new order's area."""
     page, blocked, errors = open_page(browser, f"{app_url}/pspos")
-    wait_idle(page)
-    draw_rectangle(page, wait_for_map(page, nth=1))  # the order map first, then the drawing map
-    wait_idle(page)
+    wait_for_map(page, nth=1)  # the order map first, then the drawing map
+    settle(page)  # a map drawn on during the maps' first reruns would be replaced
+    draw_rectangle(page, wait_for_map(page, nth=1))
+    wait_for_rerun(page)  # the drawing has reached the server
     form = page.get_by_test_id("stForm").filter(has_text="Add the order")
     form.get_by_label("Reference").fill("DRAWN-1")
     form.get_by_label("Name").fill("Drawn in the browser test")

@@ -30,6 +30,7 @@ from typing import IO
 from urllib.parse import urlsplit
 
 from playwright.sync_api import Browser, Frame, Locator, Page, Playwright, Route, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -239,6 +240,26 @@ def wait_idle(page: Page) -> None:
     """Wait for the script run to finish, so no element of the previous run is left."""
     expect(page.locator('[data-testid="stApp"]')).to_have_attribute(
         "data-test-script-state", "notRunning", timeout=60000)
+
+
+def settle(page: Page) -> None:
+    """Wait until the page has stopped rerunning: each map sends its first value when it has
+    loaded, which reruns the page once more after the first run has finished."""
+    wait_idle(page)
+    page.wait_for_timeout(750)
+    wait_idle(page)
+
+
+def wait_for_rerun(page: Page, timeout_ms: float = 5000) -> None:
+    """Wait for the run a widget's new value starts (a drawing sent back by the map), then
+    for it to finish; returns at once if no run starts within `timeout_ms`."""
+    try:
+        page.wait_for_function(
+            "document.querySelector('[data-testid=\"stApp\"]')"
+            ".getAttribute('data-test-script-state') === 'running'", timeout=timeout_ms)
+    except PlaywrightTimeout:
+        pass
+    wait_idle(page)
 
 
 def set_up_sample_database(directory: Path) -> str:
