@@ -33,7 +33,7 @@ from registers.example import seed_example_registers
 from report.briefing import Place, build_briefing, place_from_layer
 from report.briefing_html import briefing_html
 from report.briefing_pdf import briefing_pdf
-from store.db import get_engine, migrate
+from store.db import forget_engines, get_engine, migrate
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_POLICE = ROOT / "data" / "sample" / "police"
@@ -106,7 +106,7 @@ def main() -> None:
         for place in places:
             bench_place(engine, place, args.months, args.repeats)
         engine.dispose()
-        get_engine.cache_clear()
+        forget_engines()
 
 
 if __name__ == "__main__":

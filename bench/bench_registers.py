@@ -36,7 +36,7 @@ from registers.checks import OUTCOMES, due_report, log_check
 from registers.example import EXAMPLES
 from registers.export import history_csv
 from registers.imports import import_checks, import_equipment
-from store.db import get_engine, migrate
+from store.db import forget_engines, get_engine, migrate
 
 POSTGRES = os.environ.get("HOTSPOTS_TEST_POSTGRES_URL",
                           "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -161,7 +161,7 @@ def main() -> None:
         url = make_url(POSTGRES).set(database=name).render_as_string(hide_password=False)
         run(url, f"PostgreSQL {version} + PostGIS (127.0.0.1)", args.items, args.checks)
     finally:
-        get_engine.cache_clear()
+        forget_engines()
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 

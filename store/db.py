@@ -51,10 +51,20 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
             yield conn
 
 
-@lru_cache(maxsize=8)
 def get_engine(url: str | None = None) -> Engine:
-    """One engine per URL; SQLite gets WAL mode and a busy timeout for concurrent writers."""
-    url = url or database_url()
+    """One engine per URL (default: HOTSPOTS_DATABASE_URL as it is now, so a process that
+    changes it gets the new database); SQLite gets WAL mode and a busy timeout for concurrent
+    writers."""
+    return _engine_for(url or database_url())
+
+
+def forget_engines() -> None:
+    """Drop the engines made so far (tests and benches that make and drop databases)."""
+    _engine_for.cache_clear()
+
+
+@lru_cache(maxsize=8)
+def _engine_for(url: str) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("sqlite:///", 1)[-1]
         if path and path != ":memory:":

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from store.db import get_engine, migrate
+from store.db import forget_engines, get_engine, migrate
 from tests.sample_data import Database
 
 POSTGRES_SERVER = os.environ.get("HOTSPOTS_TEST_POSTGRES_URL",
@@ -40,7 +40,7 @@ def postgres_database(revision: str = "head") -> Iterator[Database]:
         yield Database(url=url, engine=engine)
         engine.dispose()
     finally:
-        get_engine.cache_clear()
+        forget_engines()
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
