@@ -20,24 +20,20 @@ from __future__ import annotations
 
 import argparse
 import platform
-import tempfile
-import time
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import shapely
-from machine import cpu_model, force_files, reset_peak_rss, timed, vm_hwm_mb
+from machine import cpu_model, force_database, reset_peak_rss, timed, vm_hwm_mb
 
 from geo.areas import resolve_area
 from geo.joins import attribute_incidents, context_layers, water_distance
-from geo.layers import load_layer, seed_bundled_layers, store_layer
+from geo.layers import load_layer, store_layer
 from hotspots.analysis import area_incidents, find_hotspots
-from ingest.run import ingest_paths
 from report.compare import compare, parse_targets
 from report.concentration import concentration
 from report.summary import summarise
-from store.db import get_engine, migrate
 from store.incidents import load_incidents
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,16 +51,7 @@ def main() -> None:
 
     print(f"Machine: {cpu_model()}, {platform.machine()}, Python {platform.python_version()}, "
           f"numpy {np.__version__}, shapely {shapely.__version__}")
-    folder = Path(tempfile.mkdtemp(prefix="bench_context_"))
-    url = f"sqlite:///{folder}/bench.sqlite"
-    migrate(url)
-    engine = get_engine(url)
-    seed_bundled_layers(engine)
-    files, what = force_files(args.force_dir, YEAR)
-    start = time.perf_counter()
-    report = ingest_paths(engine, files)
-    print(f"Data: {what}; {report.accepted:,} incidents imported in "
-          f"{time.perf_counter() - start:.1f} s ({report.rejected:,} rows set aside)")
+    engine = force_database("bench_context_", args.force_dir, YEAR)
 
     wards = load_layer(engine, "ward", "E07000213")[["name", "geometry"]]
     pspos = wards.assign(code=[f"bench-pspo-{i}" for i in range(len(wards))])

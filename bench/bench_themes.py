@@ -17,18 +17,15 @@ from __future__ import annotations
 
 import argparse
 import platform
-import tempfile
-import time
 from datetime import date
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from machine import cpu_model, force_files, reset_peak_rss, timed, vm_hwm_mb
+from machine import cpu_model, force_database, reset_peak_rss, timed, vm_hwm_mb
 
-from geo.layers import seed_bundled_layers, store_layer
-from ingest.run import ingest_paths
+from geo.layers import store_layer
 from registers.example import seed_example_registers
 from report.themes import (
     categories_for,
@@ -38,7 +35,6 @@ from report.themes import (
     save_theme_mapping,
     theme_table,
 )
-from store.db import get_engine, migrate
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
@@ -69,16 +65,7 @@ def main() -> None:
 
     print(f"Machine: {cpu_model()}, {platform.machine()}, Python {platform.python_version()}, "
           f"numpy {np.__version__}, pandas {pd.__version__}")
-    folder = Path(tempfile.mkdtemp(prefix="bench_themes_"))
-    url = f"sqlite:///{folder}/bench.sqlite"
-    migrate(url)
-    engine = get_engine(url)
-    seed_bundled_layers(engine)
-    files, what = force_files(args.force_dir, MONTHS)
-    start = time.perf_counter()
-    report = ingest_paths(engine, files)
-    print(f"Data: {what}; {report.accepted:,} incidents imported in "
-          f"{time.perf_counter() - start:.1f} s ({report.rejected:,} rows set aside)")
+    engine = force_database("bench_themes_", args.force_dir, MONTHS)
     seed_example_registers(engine)
     whole = force_area(engine)
 

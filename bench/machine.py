@@ -61,3 +61,24 @@ def force_files(folder: Path, months: list[str]) -> tuple[list[Path], str]:
         return files, f"whole-force Surrey Police files from {folder}"
     sample = [ROOT / "data" / "sample" / "police" / m / f"{m}-surrey-street.csv" for m in months]
     return sample, "STAND-IN: the bundled 3-borough sample (whole-force files not found)"
+
+
+def force_database(prefix: str, folder: Path, months: list[str]):
+    """A new SQLite database (in a temporary folder) with the bundled layers and the months'
+    whole-force files imported; prints what was read and how long the import took."""
+    import tempfile
+
+    from geo.layers import seed_bundled_layers
+    from ingest.run import ingest_paths
+    from store.db import get_engine, migrate
+
+    url = f"sqlite:///{Path(tempfile.mkdtemp(prefix=prefix))}/bench.sqlite"
+    migrate(url)
+    engine = get_engine(url)
+    seed_bundled_layers(engine)
+    files, what = force_files(folder, months)
+    start = time.perf_counter()
+    report = ingest_paths(engine, files)
+    print(f"Data: {what}; {report.accepted:,} incidents imported in "
+          f"{time.perf_counter() - start:.1f} s ({report.rejected:,} rows set aside)")
+    return engine
