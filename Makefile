@@ -49,6 +49,8 @@ bench: setup
 	$(PY) bench/bench_registers.py
 	$(PY) bench/bench_themes.py
 	$(PY) bench/bench_briefing.py
+	$(PY) bench/bench_access.py
+	$(PY) bench/bench_uploads.py
 	$(PY) bench/bench_app.py
 
 clean:

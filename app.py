@@ -1,23 +1,60 @@
-"""Streamlit entry point: the CSP hotspot service's pages (the pages call library functions)."""
+"""Streamlit entry point: sign in, then the pages the user's role allows (the pages call
+library functions, which check the role again: hiding a page is for clarity, not security)."""
 
 from __future__ import annotations
 
 import streamlit as st
 
+from access.roles import (
+    IMPORT,
+    MANAGE_LAYERS,
+    MANAGE_PSPOS,
+    MANAGE_USERS,
+    AccessDenied,
+    Principal,
+)
+from access.scope import acting_as
+from present import appstate
+from present.signin import account_sidebar, signed_in
+from views.pspo_editor import pspo_editor
+from views.users import users_page
+
 st.set_page_config(page_title="CSP hotspots", layout="wide")
 
-pages = st.navigation({
-    "Meeting": [
-        st.Page("views/overview.py", title="Overview", default=True),
-        st.Page("views/hotspot_map.py", title="Hotspot map"),
-        st.Page("views/problems.py", title="Problem locations"),
-        st.Page("views/jag_report.py", title="JAG report"),
-    ],
-    "Action days": [st.Page("views/planner.py", title="Action day planner")],
-    "Registers": [
-        st.Page("views/water_safety.py", title="Water safety"),
-        st.Page("views/pspos.py", title="PSPOs"),
-    ],
-    "Data": [st.Page("views/data.py", title="Data")],
-})
-pages.run()
+
+def pages_for(principal: Principal) -> dict[str, list]:
+    """The navigation for a role: everyone has the meeting, action-day and register pages;
+    the PSPO editor, the Data page and Users & audit only those who may use them."""
+    registers = [st.Page("views/water_safety.py", title="Water safety"),
+                 st.Page("views/pspos.py", title="PSPOs")]
+    if principal.can(MANAGE_PSPOS):
+        registers.append(st.Page(pspo_editor, title="PSPO editor", url_path="pspo_editor"))
+    sections = {
+        "Meeting": [
+            st.Page("views/overview.py", title="Overview", default=True),
+            st.Page("views/hotspot_map.py", title="Hotspot map"),
+            st.Page("views/problems.py", title="Problem locations"),
+            st.Page("views/jag_report.py", title="JAG report"),
+        ],
+        "Action days": [st.Page("views/planner.py", title="Action day planner")],
+        "Registers": registers,
+    }
+    admin = []
+    if principal.can(IMPORT) or principal.can(MANAGE_LAYERS):
+        admin.append(st.Page("views/data.py", title="Data"))
+    if principal.can(MANAGE_USERS):
+        admin.append(st.Page(users_page, title="Users and audit", url_path="users"))
+    if admin:
+        sections["Data and access"] = admin
+    return sections
+
+
+engine = appstate.engine()
+principal = signed_in(engine)
+with acting_as(principal):
+    account_sidebar(engine, principal)
+    pages = st.navigation(pages_for(principal))
+    try:
+        pages.run()
+    except AccessDenied as exc:
+        st.error(f"Not allowed: {exc}.")

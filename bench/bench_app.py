@@ -44,10 +44,13 @@ from playwright.sync_api import Error as PlaywrightError  # noqa: E402
 from playwright.sync_api import Page, sync_playwright  # noqa: E402
 
 from tests.support.browser import (  # noqa: E402
+    TEST_ADMIN_PASSWORD,
+    add_session_cookie,
     block_external,
     choose,
     launch_chromium,
     run_streamlit,
+    sign_in_session,
     wait_for_map,
     wait_idle,
 )
@@ -59,7 +62,8 @@ CRIME_TYPES = ["Burglary", "Shoplifting", "Vehicle crime"]
 def set_up(directory: Path) -> str:
     """The sample database plus the three-borough area; returns its URL."""
     url = f"sqlite:///{directory / 'bench.sqlite'}"
-    env = {**os.environ, "HOTSPOTS_DATABASE_URL": url}
+    env = {**os.environ, "HOTSPOTS_DATABASE_URL": url,
+           "HOTSPOTS_ADMIN_PASSWORD": TEST_ADMIN_PASSWORD}
     subprocess.run([sys.executable, "-m", "hotspots.cli", "setup"], cwd=ROOT, check=True,
                    env=env, capture_output=True)
     boroughs = gpd.read_file(ROOT / "data" / "sample" / "boundaries" / "lad_2013_sample.geojson")
@@ -180,11 +184,14 @@ def main() -> None:
             for run in range(args.runs):
                 env = {"HOTSPOTS_DATABASE_URL": url_db}
                 with run_streamlit(ROOT / "app.py", env=env) as url:
+                    token = sign_in_session(url_db, "admin", TEST_ADMIN_PASSWORD)
                     page = browser.new_page(viewport={"width": 1500, "height": 1000})
+                    add_session_cookie(page.context, url, token)
                     block_external(page)
                     cold.append(open_map(page, url))
                     page.close()
                     page = browser.new_page(viewport={"width": 1500, "height": 1000})
+                    add_session_cookie(page.context, url, token)
                     blocked = block_external(page)
                     traffic = Traffic(page)
                     warm.append(open_map(page, url))

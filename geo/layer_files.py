@@ -16,6 +16,7 @@ import pandas as pd
 import shapely
 
 from geo.crs import BNG, WGS84
+from ingest.uploads import UploadRefused, check_upload_path
 
 # What geometry each kind of layer needs: boundaries are areas; a river may be drawn as a
 # polygon (its banks) or as a line (its centreline).
@@ -26,6 +27,9 @@ ACCEPTED_TYPES = {
     "cctv": ("Point",),
 }
 REJECT_COLUMNS = ["file", "feature", "field", "reason"]
+# What a layer file's content may be (read from its bytes, not its name): GeoJSON, KML/GML,
+# GeoPackage, zipped Shapefile, a bare .shp beside its parts (CLI), or text GDAL may read.
+UPLOAD_KINDS = ("json", "kml", "gpkg", "zip", "shp", "text")
 
 
 class LayerError(ValueError):
@@ -74,6 +78,12 @@ def check_layer_file(path: str | Path, kind: str, repair_invalid: bool = True) -
     (the PSPO register: an order's published map must be drawn right, not guessed at)."""
     path = Path(path)
     name = path.name
+    if path.is_file():  # size, real type and (for zips) zip slip / zip bomb, before GDAL
+        try:
+            check_upload_path(path, UPLOAD_KINDS, refusal="cannot be read as a GeoJSON, KML, "
+                              "GeoPackage or zipped Shapefile layer")
+        except UploadRefused as exc:
+            raise LayerError(str(exc)) from None
     target = f"zip://{path}" if path.suffix.lower() == ".zip" else str(path)
     try:
         frame = gpd.read_file(target)

@@ -20,6 +20,9 @@ import shapely
 import shapely.geometry
 from sqlalchemy import Engine, func, select
 
+from access.audit import record
+from access.roles import MANAGE_LAYERS
+from access.scope import require
 from geo.crs import BNG, WGS84
 from geo.layer_files import (
     LayerError,
@@ -78,6 +81,7 @@ def store_layer(engine: Engine, kind: str, frame: gpd.GeoDataFrame, source: str,
                 population_field: str | None = None, approximate: bool = False) -> int:
     """Store features of one kind in one transaction; an `area` is dissolved into one polygon
     named `name`. A `parent_code` column in the frame gives each feature its own borough."""
+    require(MANAGE_LAYERS)
     if kind not in KINDS:
         raise LayerError(f"unknown layer kind '{kind}'; use one of {', '.join(KINDS)}")
     frame = frame.to_crs(WGS84)
@@ -113,23 +117,31 @@ def store_layer(engine: Engine, kind: str, frame: gpd.GeoDataFrame, source: str,
                          "name the field that identifies each feature (code field)")
     table = Layer.__table__
     with engine.begin() as conn:
+        replaced = 0
         if replace and kind in REPLACED_BY_AREA:
             parents = sorted({r["parent_code"] for r in rows if r["parent_code"]})
-            conn.execute(table.delete().where(table.c.kind == kind,
-                                              table.c.parent_code.in_(parents)))
+            replaced += conn.execute(table.delete().where(
+                table.c.kind == kind, table.c.parent_code.in_(parents))).rowcount or 0
         if replace and kind == "town-centre" and not approximate:
             parents = sorted({r["parent_code"] for r in rows if r["parent_code"]})
-            conn.execute(table.delete().where(table.c.kind == kind, table.c.approximate,
-                                              table.c.parent_code.in_(parents)))
+            replaced += conn.execute(table.delete().where(
+                table.c.kind == kind, table.c.approximate,
+                table.c.parent_code.in_(parents))).rowcount or 0
         existing = {r[0] for r in conn.execute(
             select(table.c.code).where(table.c.kind == kind, table.c.code.in_(codes)))}
         if replace and existing:
-            conn.execute(table.delete().where(table.c.kind == kind,
-                                              table.c.code.in_(list(existing))))
+            replaced += conn.execute(table.delete().where(
+                table.c.kind == kind, table.c.code.in_(list(existing)))).rowcount or 0
             existing = set()
         fresh = [r for r in rows if r["code"] not in existing]
         if fresh:
             conn.execute(table.insert(), fresh)
+        record(conn, "loaded", "layer", f"{kind}:{source}"[:300],
+               before={"features replaced": replaced} if replaced else None,
+               after={"kind": kind, "source": source, "features": len(fresh),
+                      "codes": codes[:100], "approximate": approximate},
+               summary=f"{kind} layer from {source}: {len(fresh)} features"
+                       + (f", {replaced} replaced" if replaced else ""))
     load_layer.cache_clear()
     return len(rows)
 
@@ -263,13 +275,21 @@ def list_layers(engine: Engine) -> pd.DataFrame:
 def set_population(engine: Engine, kind: str, values: pd.DataFrame) -> int:
     """Set the population of features of a kind from a frame of code, population; returns
     how many features were updated (codes not loaded are the caller's to report)."""
+    require(MANAGE_LAYERS)
     table = Layer.__table__
     with engine.begin() as conn:
-        updated = 0
+        updated, before, after = 0, {}, {}
         for code, population in zip(values["code"], values["population"], strict=True):
+            old = conn.execute(select(table.c.population).where(
+                table.c.kind == kind, table.c.code == code)).scalars().first()
             updated += conn.execute(table.update().where(
                 table.c.kind == kind, table.c.code == code).values(
                 population=int(population))).rowcount
+            if old != int(population):
+                before[str(code)], after[str(code)] = old, int(population)
+        record(conn, "population set", "layer", kind, before=before, after=after,
+               summary=f"population of {updated} {kind} features set "
+                       f"({len(after)} changed)")
     load_layer.cache_clear()
     return updated
 

@@ -10,6 +10,8 @@ import pandas as pd
 import shapely
 from sqlalchemy import Engine
 
+from access.roles import EVALUATE
+from access.scope import require
 from geo.areas import Area, resolve_area
 from geo.context import incidents_frame, label_hotspots
 from geo.crs import BNG
@@ -100,9 +102,12 @@ def find_hotspots(engine: Engine, area: str, month_from: str, month_to: str,
 
 
 def area_incidents(engine: Engine, place: Area, month_from: str | None, month_to: str | None,
-                   categories: list[str] | None = None) -> gpd.GeoDataFrame:
-    """Stored incidents of the months and categories that lie inside the area's boundary."""
-    rows = load_incidents(engine, month_from, month_to, categories or None, place.bounds)
+                   categories: list[str] | None = None, *,
+                   for_ward_counts: bool = False) -> gpd.GeoDataFrame:
+    """Stored incidents of the months and categories that lie inside the area's boundary
+    (that the acting principal may see; `for_ward_counts`: see store.incidents)."""
+    rows = load_incidents(engine, month_from, month_to, categories or None, place.bounds,
+                          for_ward_counts=for_ward_counts)
     points = incidents_frame(rows)
     inside = shapely.contains_xy(place.boundary, points["easting"], points["northing"])
     return points[inside].reset_index(drop=True)
@@ -154,6 +159,7 @@ def evaluate_area(engine: Engine, area: str, test_months: list[str] | None = Non
                   crime_types: list[str] | None = None, methods: list[str] | None = None,
                   progress=None) -> Evaluation:
     """Rolling-origin PAI / PEI* of every method on the area's stored incidents."""
+    require(EVALUATE)
     place = resolve_area(engine, area)
     points = area_incidents(engine, place, None, None, None)
     stored = sorted(points["month"].unique()) if len(points) else []

@@ -35,6 +35,11 @@ class FriendlyGroup(click.Group):
     """Turns the library's validation errors into one-line messages, never tracebacks."""
 
     def invoke(self, ctx: click.Context):
+        """Run the command as the terminal's operator (access.scope.operator), turning the
+        library's refusals into one-line messages."""
+        from access.accounts import AccountError, SignInFailed
+        from access.roles import AccessDenied
+        from access.scope import acting_as, operator
         from geo.areas import UnknownAreaError
         from geo.layers import LayerError
         from hotspots.result import HotspotInputError
@@ -42,9 +47,11 @@ class FriendlyGroup(click.Group):
         from registers.common import RegisterError
 
         try:
-            return super().invoke(ctx)
+            with acting_as(operator()):
+                return super().invoke(ctx)
         except (UnknownAreaError, LayerError, HotspotInputError, FileImportError,
-                FileNotFoundError, RegisterError) as exc:
+                FileNotFoundError, RegisterError, AccessDenied, AccountError,
+                SignInFailed) as exc:
             raise click.ClickException(str(exc).strip("'\"")) from None
 
 
@@ -58,7 +65,9 @@ def main() -> None:
               help="Import the bundled police.uk sample (Spelthorne, Runnymede, Woking) and "
                    "the EXAMPLE PSPO and water-safety registers.")
 def setup(sample: bool) -> None:
-    """Create or upgrade the database, load bundled boundaries and the sample data."""
+    """Create or upgrade the database, load bundled boundaries and the sample data, and make
+    the first admin (its password from HOTSPOTS_ADMIN_PASSWORD, else printed once)."""
+    from access.accounts import ensure_first_admin
     from geo.layers import seed_bundled_layers
     from ingest.run import ingest_paths
     from registers.example import seed_example_registers
@@ -68,6 +77,15 @@ def setup(sample: bool) -> None:
     added = seed_bundled_layers(engine)
     click.echo(f"Database ready: {database_url()}")
     click.echo(f"Boundary and river features loaded: {added}")
+    first = ensure_first_admin(engine)
+    if first is not None and first.password:
+        click.echo(f"\nFirst admin made: sign in as '{first.username}' with the password\n\n"
+                   f"    {first.password}\n\nIt is shown only this once (only its hash is "
+                   "kept): note it now, or reset it later with `hotspots users password "
+                   f"{first.username}`.\n")
+    elif first is not None:
+        click.echo(f"First admin made: '{first.username}', with the password in "
+                   "HOTSPOTS_ADMIN_PASSWORD.")
     if sample:
         report = ingest_paths(engine, [SAMPLE_POLICE], progress=_progress_bar())
         click.echo(f"\nSample imported: {report.accepted:,} new incidents, {report.duplicates:,} "
@@ -605,10 +623,11 @@ if __name__ == "__main__":
 
 
 def _add_register_commands() -> None:
+    from access.cli import COMMANDS as ACCESS_COMMANDS  # users, restricted, audit
     from registers.cli import COMMANDS
     from report.cli import COMMANDS as REPORT_COMMANDS  # themes, overview
 
-    for command in (*COMMANDS, *REPORT_COMMANDS):
+    for command in (*COMMANDS, *REPORT_COMMANDS, *ACCESS_COMMANDS):
         main.add_command(command)
 
 

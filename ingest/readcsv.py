@@ -9,15 +9,19 @@ import io
 import pandas as pd
 
 from ingest.result import REJECT_COLUMNS, FileImportError
+from ingest.uploads import UploadRefused, check_size, describe, sniff
 
-_MAGIC = {
-    b"PK\x03\x04": "a zip archive or Excel workbook (.xlsx); save it as CSV first",
-    b"%PDF": "a PDF document",
-    b"\xd0\xcf\x11\xe0": "an old Excel (.xls) or Word file; save it as CSV first",
-    b"\x89PNG": "a PNG image",
-    b"\xff\xd8\xff": "a JPEG image",
-    b"\x1f\x8b": "a gzip archive; unpack it first",
+# What a file that is not CSV really is, by the kind `sniff` reads from its content; kinds not
+# named here (programs, GeoPackages, Shapefile parts) are described by `describe`.
+_NOT_CSV = {
+    "zip": "a zip archive or Excel workbook (.xlsx); save it as CSV first",
+    "pdf": "a PDF document",
+    "xls": "an old Excel (.xls) or Word file; save it as CSV first",
+    "png": "a PNG image",
+    "jpeg": "a JPEG image",
+    "gzip": "a gzip archive; unpack it first",
 }
+_TEXT_KINDS = ("text", "json", "kml", "binary")  # binary: refused below with its own words
 
 
 def sha256_of(data: bytes) -> str:
@@ -26,12 +30,18 @@ def sha256_of(data: bytes) -> str:
 
 
 def decode_text(name: str, data: bytes) -> str:
-    """Decode UTF-8 (with or without BOM), falling back to Excel's Windows-1252."""
+    """Decode UTF-8 (with or without BOM), falling back to Excel's Windows-1252; refuses files
+    over the upload limit and files whose content is not text, whatever their name."""
+    try:
+        check_size(name, len(data))
+    except UploadRefused as exc:
+        raise FileImportError(name, exc.reason) from None
     if not data.strip():
         raise FileImportError(name, "the file is empty")
-    for magic, what in _MAGIC.items():
-        if data.startswith(magic):
-            raise FileImportError(name, f"this is not a CSV file: it looks like {what}")
+    kind = sniff(data)
+    if kind not in _TEXT_KINDS:
+        what = _NOT_CSV.get(kind) or describe(data)
+        raise FileImportError(name, f"this is not a CSV file: it looks like {what}")
     head = data[:65536]
     controls = sum(1 for b in head if b < 32 and b not in (9, 10, 13))
     if b"\x00" in head or controls > len(head) * 0.01:

@@ -8,10 +8,13 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from access.roles import IMPORT
+from access.scope import require
 from ingest.council import ColumnMapping, parse_council
 from ingest.police import looks_like_police, parse_police
 from ingest.readcsv import read_header
 from ingest.result import FileImport, FileImportError
+from ingest.uploads import UploadRefused, check_size
 from store.incidents import save_import
 
 # progress(fraction 0..1, message); messages say what is being done and how many rows so far.
@@ -72,6 +75,7 @@ def parse_file(name: str, data: bytes, mapping: ColumnMapping | None = None) -> 
 def ingest_paths(engine: Engine, paths: Iterable[str | Path], mapping: ColumnMapping | None = None,
                  progress: Progress | None = None) -> IngestReport:
     """Import each file; a bad file is reported and skipped, the others go in."""
+    require(IMPORT)
     files = expand_paths(paths)
     sizes = [p.stat().st_size if p.exists() else 0 for p in files]
     total = max(sum(sizes), 1)
@@ -84,7 +88,11 @@ def ingest_paths(engine: Engine, paths: Iterable[str | Path], mapping: ColumnMap
         if not path.exists():
             result = FileImport(file=str(path), kind="unknown", error="no such file or folder")
         else:
-            result = parse_file(str(path), path.read_bytes(), mapping)
+            try:  # an over-size file is refused by its size on disk, before it is read
+                check_size(str(path), size)
+                result = parse_file(str(path), path.read_bytes(), mapping)
+            except UploadRefused as exc:
+                result = FileImport(file=str(path), kind="unknown", error=exc.reason)
         report_one(engine, result, report)
         done_bytes += size
         if progress:
@@ -96,6 +104,7 @@ def ingest_paths(engine: Engine, paths: Iterable[str | Path], mapping: ColumnMap
 def ingest_bytes(engine: Engine, name: str, data: bytes, mapping: ColumnMapping | None = None,
                  report: IngestReport | None = None) -> IngestReport:
     """Import one uploaded file (the app's path); same rules as files on disk."""
+    require(IMPORT)
     report = report or IngestReport()
     report_one(engine, parse_file(name, data, mapping), report)
     return report

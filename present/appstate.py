@@ -20,6 +20,9 @@ import streamlit as st
 from sqlalchemy import Engine, case, func, select
 from streamlit_folium import st_folium
 
+from access.accounts import ensure_first_admin
+from access.restricted import visibility
+from access.scope import SYSTEM, acting_as, current_principal
 from geo.areas import area_names, area_names_by_code, resolve_area
 from geo.crs import WGS84
 from geo.joins import DEFAULT_FRONTAGE_M
@@ -53,8 +56,10 @@ from store.models import (
 )
 
 # (latest import id, number of layer features, when layers were last loaded, total population,
-# latest PSPO register event id: every change to an order writes one)
-Version = tuple[int, int, str, int, int]
+# latest PSPO register event id: every change to an order writes one, what the acting
+# principal may see: restricted categories or not, so viewers and analysts never share a
+# cached result)
+Version = tuple[int, int, str, int, int, str]
 # Hashable targets for the cache key: (line, direction, percent); line is a crime type,
 # "UNIT/crime type" or "*".
 TargetItems = tuple[tuple[str, str, float], ...]
@@ -76,10 +81,17 @@ class MapLayers(NamedTuple):
 
 @st.cache_resource(show_spinner="Opening the database…")
 def engine() -> Engine:
-    """Migrate once per server, seed bundled boundaries if absent, and share one engine."""
+    """Migrate once per server, seed bundled boundaries if absent, make the first admin if
+    there are no users (its password from HOTSPOTS_ADMIN_PASSWORD, else printed once in the
+    server's log), and share one engine."""
     migrate()
     eng = get_engine()
-    seed_bundled_layers(eng)
+    with acting_as(SYSTEM):
+        seed_bundled_layers(eng)
+    first = ensure_first_admin(eng)
+    if first is not None and first.password:
+        print(f"First admin made: sign in as '{first.username}' with the password "
+              f"{first.password} (shown only this once)", flush=True)
     return eng
 
 
@@ -94,7 +106,7 @@ def data_version() -> Version:
         ).one()
         orders = conn.execute(select(func.max(PspoEvent.id))).scalar() or 0
     return (int(imports), int(layers or 0), str(loaded or ""), int(population or 0),
-            int(orders))
+            int(orders), visibility(engine()).key)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -321,8 +333,26 @@ def problem_outlines(area_code: str, version: int) -> gpd.GeoDataFrame:
 
 
 def current_user() -> str:
-    """Who is using the app, for `recorded_by` on register changes (sign-in will set it)."""
-    return "app user (no sign-in)"
+    """Who is using the app, for `recorded_by` on register changes: the signed-in user."""
+    return current_principal().label
+
+
+def as_signed_in(callback):
+    """A widget callback that runs as the user signed in now: Streamlit runs callbacks at the
+    start of the next run, before the app says who is acting."""
+    principal = current_principal()
+
+    def run(*args, **kwargs):
+        with acting_as(principal):
+            return callback(*args, **kwargs)
+
+    return run
+
+
+def may(permission: str) -> bool:
+    """Whether the signed-in user's role allows `permission` (to show or hide a form; the
+    library function checks again)."""
+    return current_principal().can(permission)
 
 
 def data_or_stop() -> tuple[tuple, list[str], list[str]]:

@@ -152,7 +152,8 @@ def build_map(area_boundary: gpd.GeoSeries, wards: gpd.GeoDataFrame, water: gpd.
     folium.map.CustomPane("base", z_index=350).add_to(m)
 
     if len(water):
-        folium.GeoJson(geojson_text(water[["name", "geometry"]]), name="River Thames",
+        folium.GeoJson(geojson_text(_escaped(water[["name", "geometry"]], ["name"])),
+                       name="River Thames",
                        pane="base", style_function=lambda _: {
                            "color": "#2c7fb8", "weight": 1, "fillColor": "#a6cee3",
                            "fillOpacity": 0.8}).add_to(m)

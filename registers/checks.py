@@ -17,6 +17,10 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, exists, func, select
 from sqlalchemy.exc import IntegrityError
 
+from access.audit import record
+from access.roles import LOG_CHECKS
+from access.scope import require
+from ingest.uploads import PHOTO_MAX_BYTES, sniff
 from registers.common import (
     RegisterError,
     month_bounds,
@@ -54,8 +58,8 @@ STATES = {  # state -> (label, map colour)
     "missed": ("Not checked that month", "#e67e22"),
     "checked": ("Checked, serviceable", "#1a9641"),
 }
-PHOTO_LIMIT = 5 * 1024 * 1024
-PHOTO_TYPES = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG\r\n\x1a\n": "image/png"}
+PHOTO_LIMIT = PHOTO_MAX_BYTES  # 5 MB
+PHOTO_TYPES = {"jpeg": "image/jpeg", "png": "image/png"}  # by the kind sniff() reads
 
 
 @dataclass(frozen=True)
@@ -98,9 +102,9 @@ def photo_type(data: bytes, name: str = "photo") -> str:
     if len(data) > PHOTO_LIMIT:
         raise RegisterError(f"{name} is {len(data) / 1e6:.1f} MB; photos can be at most "
                             f"{PHOTO_LIMIT // (1024 * 1024)} MB", "photo")
-    for magic, kind in PHOTO_TYPES.items():
-        if data.startswith(magic):
-            return kind
+    kind = PHOTO_TYPES.get(sniff(data))
+    if kind:
+        return kind
     raise RegisterError(f"{name} is not a JPEG or PNG photo (whatever its name says)", "photo")
 
 
@@ -131,6 +135,11 @@ def checked_check(values: dict, item: dict | None, asset_id: str,
     }
 
 
+# A check's fields the audit log keeps before and after a correction.
+AUDITED = ("id", "checked_at", "checked_by", "outcome", "action", "notes", "has_photo",
+           "source")
+
+
 def import_key(asset_id: str, check: dict) -> str:
     """The same check read again from a spreadsheet gets the same key (so it lands once)."""
     parts = ["check", asset_id.strip().lower(), check["checked_at"].isoformat(timespec="minutes"),
@@ -146,6 +155,7 @@ def log_check(engine: Engine, *, asset_id: str, checked_at: datetime | str, chec
               source: str = "form", now: datetime | None = None) -> LoggedCheck:
     """Log one check in one transaction (with its photo). `corrects` names a check this one
     replaces; `entry_key` (a form's submission id) makes a re-sent form land once."""
+    require(LOG_CHECKS)
     now = now or datetime.now()
     values = {"checked_at": checked_at, "checked_by": checked_by, "outcome": outcome,
               "action": action, "notes": notes}
@@ -159,8 +169,11 @@ def log_check(engine: Engine, *, asset_id: str, checked_at: datetime | str, chec
             return LoggedCheck(int(landed), str(asset_id).strip(), duplicate=True)
         item = find_item(conn, asset_id, lock=True)
         row = checked_check(values, item, str(asset_id).strip(), now)
+        corrected = None
         if corrects is not None:
             _check_correctable(conn, int(corrects))
+            corrected = conn.execute(select(*[checks.c[c] for c in AUDITED]).where(
+                checks.c.id == int(corrects))).mappings().one()
         row.update(corrects_id=int(corrects) if corrects is not None else None,
                    has_photo=photo is not None, entry_key=key,
                    source=text(source, "source", required=True, limit=200),
@@ -175,6 +188,11 @@ def log_check(engine: Engine, *, asset_id: str, checked_at: datetime | str, chec
                 "check_id": check_id, "content_type": photo_kind,
                 "file_name": text(photo_name, "photo", limit=300),
                 "sha256": hashlib.sha256(photo).hexdigest(), "data": photo})
+        after = {c: row.get(c) for c in AUDITED} | {"id": int(check_id)}
+        what = f"check {check_id} of {item['asset_id']}: {row['outcome']}"
+        record(conn, "corrected" if corrected else "logged", "check", item["asset_id"],
+               before=dict(corrected) if corrected else None, after=after,
+               summary=f"{what}, correcting check {corrects}" if corrected else what)
     return LoggedCheck(int(check_id), item["asset_id"])
 
 

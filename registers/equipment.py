@@ -15,6 +15,9 @@ import pandas as pd
 import shapely
 from sqlalchemy import Connection, Engine, func, select
 
+from access.audit import record
+from access.roles import MANAGE_EQUIPMENT
+from access.scope import require
 from geo.crs import WGS84
 from geo.gridref import format_grid_reference
 from geo.points import Located, LocationError, locate
@@ -123,6 +126,7 @@ def add_item(engine: Engine, values: dict, recorded_by: str, example: bool = Fal
              now: datetime | None = None) -> int:
     """Add one item to the register in one transaction; returns its id. Refuses an asset id
     already in use (whatever its state: retired ids are not reused)."""
+    require(MANAGE_EQUIPMENT)
     now = now or datetime.now()
     item = checked_item(values, now)
     item.update(area_code=area_of(engine, item["easting"], item["northing"]), example=example,
@@ -135,8 +139,11 @@ def add_item(engine: Engine, values: dict, recorded_by: str, example: bool = Fal
             raise RegisterError(f"asset id {item['asset_id']} is already in the register "
                                 f"({KINDS[existing['kind']]} at {existing['site']}, {state})",
                                 "asset_id")
-        return int(conn.execute(Equipment.__table__.insert().returning(Equipment.id),
-                                item).scalar_one())
+        item_id = int(conn.execute(Equipment.__table__.insert().returning(Equipment.id),
+                                   item).scalar_one())
+        record(conn, "added", "equipment", item["asset_id"], after=item,
+               summary=f"equipment {item['asset_id']} added at {item.get('site', '')}")
+        return item_id
 
 
 def find_item(conn: Connection, asset_id: str, lock: bool = False) -> dict | None:
@@ -153,6 +160,7 @@ def retire_item(engine: Engine, asset_id: str, on: date | str, reason: str,
                 recorded_by: str, now: datetime | None = None) -> None:
     """Mark an item retired from a date, with the reason; it stays in the register and its
     checks stay in the history."""
+    require(MANAGE_EQUIPMENT)
     now = now or datetime.now()
     day = parse_date(on, "retired_on", label="retired date")
     not_in_future(day, "retired_on", now, label="retired date")
@@ -170,6 +178,10 @@ def retire_item(engine: Engine, asset_id: str, on: date | str, reason: str,
                                 f"({item['installed_on']})", "retired_on")
         conn.execute(Equipment.__table__.update().where(Equipment.id == item["id"])
                      .values(active=False, retired_on=day, retired_reason=why))
+        record(conn, "retired", "equipment", item["asset_id"],
+               before={"active": True, "retired_on": None, "retired_reason": None},
+               after={"active": False, "retired_on": day, "retired_reason": why},
+               summary=f"equipment {item['asset_id']} retired on {day}")
 
 
 def list_items(engine: Engine, area_code: str | None = None,

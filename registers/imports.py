@@ -17,6 +17,9 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import Engine, select
 
+from access.audit import record
+from access.roles import LOG_CHECKS, MANAGE_EQUIPMENT
+from access.scope import require
 from ingest.readcsv import read_rows, sha256_of
 from ingest.result import REJECT_COLUMNS, FileImportError
 from registers.checks import checked_check, import_key
@@ -139,6 +142,7 @@ def import_equipment(engine: Engine, path: str | Path, recorded_by: str, data: b
     """Import an equipment list (CSV): new items are added, items already in the register
     with the same details count as duplicates, and an asset id already used for something
     else is kept aside (the register's entry is not overwritten by a spreadsheet)."""
+    require(MANAGE_EQUIPMENT)
     now = now or datetime.now()
     name = Path(path).name
     result = RegisterImport(file=name, kind="equipment register")
@@ -209,6 +213,7 @@ def import_checks(engine: Engine, path: str | Path, recorded_by: str, data: byte
     """Import past checks (CSV): asset id, date (and time), who checked, outcome, action,
     notes. Each row is checked like a check logged by hand; rows already imported count as
     duplicates."""
+    require(LOG_CHECKS)
     now = now or datetime.now()
     name = Path(path).name
     result = RegisterImport(file=name, kind="equipment checks")
@@ -280,3 +285,11 @@ def _record_import(conn, result: RegisterImport, data: bytes, now: datetime) -> 
         "rejected": len(result.rejected), "duplicates": result.duplicates,
         "error": result.error}).scalar_one()
     save_rejected_rows(conn, run_id, digest, result.rejected)
+    ids = result.accepted["asset_id"].astype(str).tolist() \
+        if "asset_id" in result.accepted.columns else []
+    record(conn, "imported", result.kind, run_id, after={
+        "file": result.file, "sha256": digest, "added": len(result.accepted),
+        "asset_ids": sorted(set(ids)), "duplicates": result.duplicates,
+        "rejected": len(result.rejected)},
+        summary=f"{result.kind} import of {result.file}: {len(result.accepted):,} added, "
+                f"{result.duplicates:,} already there, {len(result.rejected):,} set aside")

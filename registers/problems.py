@@ -18,6 +18,9 @@ import pandas as pd
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, Engine, func, select
 
+from access.audit import record
+from access.roles import MANAGE_PROBLEMS
+from access.scope import require
 from geo.areas import area_names_by_code, resolve_area
 from geo.crs import BNG, WGS84
 from registers.common import RegisterError, not_in_future, parse_date, text
@@ -61,6 +64,14 @@ def _event(conn: Connection, problem_id: int, kind: str, changes: dict | None,
     conn.execute(ProblemEvent.__table__.insert(), {
         "problem_id": problem_id, "action_id": action_id, "kind": kind,
         "changes": _jsonable(changes), "recorded_at": now, "recorded_by": recorded_by})
+    pairs = changes or {}
+    name = conn.execute(select(ProblemLocation.__table__.c.name).where(
+        ProblemLocation.__table__.c.id == problem_id)).scalar()
+    record(conn, kind, "problem location", problem_id,
+           before={field: pair[0] for field, pair in pairs.items()},
+           after={field: pair[1] for field, pair in pairs.items()},
+           summary=f"problem location {problem_id} '{name}': {kind}"
+                   + (f" (action {action_id})" if action_id else ""))
 
 
 def _jsonable(changes: dict | None) -> dict | None:
@@ -85,6 +96,7 @@ def adopt_problem(engine: Engine, *, area: str, name: str, geometry: BaseGeometr
     """Adopt a problem location (its outline, WGS84, kept as adopted) and return its id.
     Refuses a name already used in the borough, no objective, an adoption date in the future
     and a bad outline (not a polygon, self-crossing, outside the borough)."""
+    require(MANAGE_PROBLEMS)
     now = now or datetime.now()
     borough = resolve_area(engine, area)
     name = text(name, "name", required=True, limit=300, label="the location's name")
@@ -131,6 +143,7 @@ def update_osara(engine: Engine, problem_id: int, changes: dict, *, recorded_by:
                  theme: str | None = None, now: datetime | None = None) -> dict:
     """Change OSARA texts (and the theme when given); returns {field: (before, after)} of what
     changed, recorded as one event; nothing changed writes nothing."""
+    require(MANAGE_PROBLEMS)
     now = now or datetime.now()
     unknown = set(changes) - set(OSARA)
     if unknown:
@@ -158,6 +171,7 @@ def add_action(engine: Engine, problem_id: int, *, action: str, lead: str,
                now: datetime | None = None) -> int:
     """Add a partner action (Open) to an open problem location; return its id. Refuses a
     blank action or lead, and a due date before the location was adopted."""
+    require(MANAGE_PROBLEMS)
     now = now or datetime.now()
     row = {
         "problem_id": problem_id,
@@ -194,6 +208,7 @@ def update_action(engine: Engine, action_id: int, *, recorded_by: str,
     """Close or reopen an action, move its due date or add a progress note; returns what
     changed ({field: (before, after)}), recorded as one event. Closing sets the date closed
     (`on`, today by default, not in the future)."""
+    require(MANAGE_PROBLEMS)
     now = now or datetime.now()
     who = _recorder(recorded_by)
     wanted: dict = {}
@@ -235,6 +250,7 @@ def close_problem(engine: Engine, problem_id: int, *, on: date | str, assessment
                   recorded_by: str, now: datetime | None = None) -> None:
     """Close a problem location with its Assessment (what the response achieved). Refuses
     while partner actions are still open: close or carry them over first."""
+    require(MANAGE_PROBLEMS)
     now = now or datetime.now()
     closed = parse_date(on, "on", label="the date closed")
     not_in_future(closed, "on", now, label="the date closed")
@@ -266,6 +282,7 @@ def close_problem(engine: Engine, problem_id: int, *, on: date | str, assessment
 def reopen_problem(engine: Engine, problem_id: int, *, reason: str, recorded_by: str,
                    now: datetime | None = None) -> None:
     """Reopen a closed location (the problem came back); the reason is kept in its history."""
+    require(MANAGE_PROBLEMS)
     now = now or datetime.now()
     reason = text(reason, "reason", required=True, limit=TEXT_LIMIT, label="the reason")
     who = _recorder(recorded_by)

@@ -29,6 +29,9 @@ from shapely.geometry import MultiPolygon
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, Engine, select
 
+from access.audit import record
+from access.roles import MANAGE_PSPOS
+from access.scope import require
 from geo.areas import Area, area_names_by_code, resolve_area
 from geo.crs import BNG, WGS84
 from geo.layer_files import LayerError, check_layer_file
@@ -258,6 +261,7 @@ def add_order(engine: Engine, *, area: str, reference: str, name: str,
     """Put a new order in the register (its 'made' event with it) in one transaction; return
     its id. Refuses a reference already used in the borough, a made date in the future, an
     expiry more than 3 years after making, an order with no conditions, and a bad area."""
+    require(MANAGE_PSPOS)
     now = now or datetime.now()
     borough = resolve_area(engine, area)
     reference = text(reference, "reference", required=True, limit=100)
@@ -293,6 +297,9 @@ def add_order(engine: Engine, *, area: str, reference: str, name: str,
         _write_conditions(conn, order_id, conditions)
         _write_event(conn, order_id, "made", made, row["created_by"], now, expires_on=expires,
                      area=shape, notes=row["consultation_notes"])
+        record(conn, "made", "pspo", f"{borough.code}/{reference}",
+               after={**row, "conditions": [c.wording for c in conditions]},
+               summary=f"PSPO {reference} '{name}' made {made}, expires {expires}")
     return int(order_id)
 
 
@@ -310,6 +317,12 @@ def _write_event(conn: Connection, order_id: int, kind: str, on: date, recorded_
     conn.execute(PspoEvent.__table__.insert(), {
         "order_id": order_id, "kind": kind, "happened_on": on, "expires_on": expires_on,
         "area": area, "notes": notes, "recorded_at": now, "recorded_by": recorded_by})
+
+
+def _audit(conn: Connection, order: dict, what: str, on: date, before: dict | None,
+           after: dict | None) -> None:
+    record(conn, what, "pspo", f"{order['area_code']}/{order['reference']}", before=before,
+           after=after, summary=f"PSPO {order['reference']} '{order['name']}' {what} on {on}")
 
 
 def find_order_id(engine: Engine, reference: str, area: str | None = None) -> int:
@@ -356,6 +369,7 @@ def extend_order(engine: Engine, order_id: int, *, on: date | str, expires_on: d
                  now: datetime | None = None) -> None:
     """Record an extension made on `on`, to a new expiry at most 3 years after it. Refused
     once the order has expired (make a new order) or been discharged."""
+    require(MANAGE_PSPOS)
     now = now or datetime.now()
     new_expiry = parse_date(expires_on, "expires_on", label="the new expiry date")
     with write_transaction(engine) as conn:
@@ -375,6 +389,8 @@ def extend_order(engine: Engine, order_id: int, *, on: date | str, expires_on: d
         _write_event(conn, order_id, "extended", on_day,
                      text(recorded_by, "recorded_by", required=True, limit=200), now,
                      expires_on=new_expiry, notes=text(notes, "notes", limit=20000))
+        _audit(conn, order, "extended", on_day, {"expires_on": order["expires_on"]},
+               {"expires_on": new_expiry, "notes": notes})
 
 
 def vary_order(engine: Engine, order_id: int, *, on: date | str, notes: str, recorded_by: str,
@@ -382,6 +398,7 @@ def vary_order(engine: Engine, order_id: int, *, on: date | str, notes: str, rec
                conditions: list[Condition] | None = None, now: datetime | None = None) -> None:
     """Record a variation: what changed (notes, required) and, where they changed, the new
     area and/or the new list of conditions (the old ones are kept, marked no longer active)."""
+    require(MANAGE_PSPOS)
     now = now or datetime.now()
     notes = text(notes, "notes", required=True, limit=20000, label="what the variation changed")
     with write_transaction(engine) as conn:
@@ -391,9 +408,13 @@ def vary_order(engine: Engine, order_id: int, *, on: date | str, notes: str, rec
             raise RegisterError(f"order {order['reference']} had expired by "
                                 f"{on_day.isoformat()}; an expired order cannot be varied", "on")
         shape = None
+        before: dict = {}
+        after: dict = {"notes": notes}
         if geometry is not None:
             borough = resolve_area(engine, order["area_code"])
             shape = check_area(borough, geometry, "the varied area")
+            before["area"], after["area"] = order["area"], shape
+            before["area_source"], after["area_source"] = order["area_source"], area_source
             conn.execute(PspoOrder.__table__.update().where(PspoOrder.id == order_id).values(
                 area=shape, area_source=text(area_source or "drawn on the map", "area_source",
                                              limit=500)))
@@ -402,16 +423,22 @@ def vary_order(engine: Engine, order_id: int, *, on: date | str, notes: str, rec
                 raise RegisterError("a varied order must still prohibit or require something",
                                     "conditions")
             table = PspoCondition.__table__
+            before["conditions"] = conn.execute(select(table.c.wording).where(
+                table.c.order_id == order_id, table.c.active.is_(True))
+                .order_by(table.c.position)).scalars().all()
+            after["conditions"] = [c.wording for c in conditions]
             conn.execute(table.update().where(table.c.order_id == order_id).values(active=False))
             _write_conditions(conn, order_id, conditions)
         _write_event(conn, order_id, "varied", on_day,
                      text(recorded_by, "recorded_by", required=True, limit=200), now,
                      area=shape, notes=notes)
+        _audit(conn, order, "varied", on_day, before, after)
 
 
 def review_order(engine: Engine, order_id: int, *, on: date | str, recorded_by: str,
                  notes: str | None = None, now: datetime | None = None) -> None:
     """Record a review (at the JAG, say); the next one falls due a cadence later."""
+    require(MANAGE_PSPOS)
     now = now or datetime.now()
     with write_transaction(engine) as conn:
         order = _locked_order(conn, order_id)
@@ -419,11 +446,13 @@ def review_order(engine: Engine, order_id: int, *, on: date | str, recorded_by: 
         _write_event(conn, order_id, "reviewed", on_day,
                      text(recorded_by, "recorded_by", required=True, limit=200), now,
                      notes=text(notes, "notes", limit=20000))
+        _audit(conn, order, "reviewed", on_day, None, {"notes": notes})
 
 
 def discharge_order(engine: Engine, order_id: int, *, on: date | str, recorded_by: str,
                     notes: str | None = None, now: datetime | None = None) -> None:
     """Record that the council discharged the order on a date; it stays in the register."""
+    require(MANAGE_PSPOS)
     now = now or datetime.now()
     with write_transaction(engine) as conn:
         order = _locked_order(conn, order_id)
@@ -433,6 +462,8 @@ def discharge_order(engine: Engine, order_id: int, *, on: date | str, recorded_b
         _write_event(conn, order_id, "discharged", on_day,
                      text(recorded_by, "recorded_by", required=True, limit=200), now,
                      notes=text(notes, "notes", limit=20000))
+        _audit(conn, order, "discharged", on_day, {"discharged_on": None},
+               {"discharged_on": on_day, "notes": notes})
 
 
 def _orders_frame(engine: Engine, area_code: str | None = None) -> gpd.GeoDataFrame:

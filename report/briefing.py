@@ -31,6 +31,7 @@ from registers.checks import due_report
 from registers.pspo import conditions_text, list_orders
 from report.summary import total_label
 from report.themes import ThemeError, categories_for, theme_named
+from store.incidents import categories as stored_categories
 from store.models import Incident
 
 PLACE_KINDS = ("hotspot", "problem location", "town centre", "ward", "drawn area")
@@ -255,11 +256,9 @@ def checked_months(months: object) -> int:
 
 
 def known_categories(engine: Engine) -> list[str]:
-    """Every crime type or council category among the stored incidents."""
-    table = Incident.__table__
-    with engine.connect() as conn:
-        rows = conn.execute(select(table.c.category).distinct()).scalars().all()
-    return sorted(str(r) for r in rows if r)
+    """Every crime type or council category among the stored incidents that the acting
+    principal may see."""
+    return [str(c) for c in stored_categories(engine) if c]
 
 
 def resolve_theme(engine: Engine, theme: str | None, categories: list[str] | None

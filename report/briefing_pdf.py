@@ -8,6 +8,7 @@ matplotlib), which has "–", "…", "£", "©" and every character police.uk an
 from __future__ import annotations
 
 import io
+import secrets
 from pathlib import Path
 
 import matplotlib
@@ -45,6 +46,12 @@ class _Pack(FPDF):
     def __init__(self, footer_text: str):
         super().__init__(orientation="P", unit="mm", format="A4")
         self.footer_text = footer_text
+        # fpdf2 swaps its page-total alias for the page count in *every* text, so with the
+        # default "{nb}" a place name, note or table cell holding "{nb}" printed as "2". An
+        # alias of three private-use characters drawn at random for each pack cannot be
+        # written in advance; it is as wide as "{nb}" (three digits are reserved).
+        self.pages_alias = "".join(chr(0xE000 + secrets.randbelow(0x1900)) for _ in range(3))
+        self.alias_nb_pages(self.pages_alias)
         self.add_font(FONT, "", str(FONT_DIR / "DejaVuSans.ttf"))
         self.add_font(FONT, "B", str(FONT_DIR / "DejaVuSans-Bold.ttf"))
         self.set_margins(MARGIN_MM, MARGIN_MM, MARGIN_MM)
@@ -56,7 +63,8 @@ class _Pack(FPDF):
         self.set_y(-MARGIN_MM - 1)
         self.set_font(FONT, "", 7)
         self.set_text_color(90, 90, 90)
-        self.cell(0, 4, f"{self.footer_text}  ·  page {self.page_no()} of {{nb}}", align="C")
+        self.cell(0, 4, f"{self.footer_text}  ·  page {self.page_no()} of {self.pages_alias}",
+                  align="C")
         self.set_text_color(0, 0, 0)
 
 

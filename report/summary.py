@@ -16,6 +16,7 @@ import pandas as pd
 import shapely
 from sqlalchemy import Engine
 
+from access.restricted import visibility
 from geo.areas import Area, resolve_area
 from geo.joins import DEFAULT_FRONTAGE_M, ContextLayers, attribute_incidents, context_layers
 from hotspots.analysis import area_incidents, months_between
@@ -96,7 +97,9 @@ def summarise(engine: Engine, area: str, by: str, month_from: str, month_to: str
     months_between(month_from, month_to)
     place = resolve_area(engine, area)
     layers = layers or context_layers(engine, place, frontage_m)
-    points = area_incidents(engine, place, month_from, month_to, categories)
+    # Counts per ward may include the categories shown to viewers only at ward level.
+    points = area_incidents(engine, place, month_from, month_to, categories,
+                            for_ward_counts=by == "ward")
     attributed = attribute_incidents(points, layers)
     units, membership, notes = _units(place, by, layers, attributed)
     table = _table(units, membership, attributed, place.land, total_label(categories))
@@ -104,6 +107,15 @@ def summarise(engine: Engine, area: str, by: str, month_from: str, month_to: str
     if by == "pspo":
         notes.append("PSPO areas can overlap: an incident inside two orders counts in both, so "
                      "the rows can add up to more than the total")
+    seen = visibility(engine)
+    if not seen.sees_all:
+        ward_only = sorted({c for c in totals.index if seen.restriction(c) == "ward"})
+        if ward_only:
+            notes.append(f"{', '.join(ward_only)}: shown as counts per ward only (restricted "
+                         "category)")
+        elif by != "ward":
+            notes.append("Restricted categories are left out; some are shown as counts in the "
+                         "summary by ward")
     if points.empty:
         notes.append(f"no incidents stored for {place.name} from {month_from} to {month_to}")
     return Summary(place, by, month_from, month_to, table, totals, notes, frontage_m)

@@ -40,6 +40,10 @@ import pandas as pd
 import shapely
 from sqlalchemy import Engine, delete, select
 
+from access.audit import record
+from access.restricted import visibility
+from access.roles import EDIT_THEMES, VIEW
+from access.scope import require
 from geo.areas import Area, resolve_area
 from hotspots.analysis import months_between
 from hotspots.change import change_test
@@ -280,6 +284,7 @@ def save_theme_mapping(engine: Engine, rows: pd.DataFrame | list[dict], recorded
     """Check every row and, if any can be used, replace the stored mapping with the good ones
     in one transaction; bad rows come back with row number (`first_row` for the first: 2 for
     a CSV file with a header line), column and reason; repeated pairs are dropped, counted."""
+    require(EDIT_THEMES)
     who = _text(recorded_by)
     if not who or len(who) > USER_LIMIT:
         raise ThemeError(f"who is saving the mapping is required (at most {USER_LIMIT} "
@@ -326,13 +331,26 @@ def _replace(engine: Engine, pairs: set[tuple[str, str]], who: str) -> tuple[boo
         conn.execute(table.insert(), [{"category": c, "theme": t, "updated_at": now,
                                        "updated_by": who}
                                       for c, t in ordered.itertuples(index=False)])
+        removed, added = sorted(stored - pairs), sorted(pairs - stored)
+        record(conn, "saved", "theme mapping", None,
+               before={"pairs": [list(p) for p in removed]},
+               after={"pairs": [list(p) for p in added]},
+               summary=f"theme mapping saved: {len(added)} pairs added, {len(removed)} removed")
     return True, False
 
 
 def reset_theme_mapping(engine: Engine) -> int:
     """Go back to the default mapping (the stored one is removed); returns rows removed."""
+    require(EDIT_THEMES)
+    table = ThemeMapping.__table__
     with write_transaction(engine) as conn:
-        return conn.execute(delete(ThemeMapping.__table__)).rowcount or 0
+        stored = sorted(conn.execute(select(table.c.category, table.c.theme)).all())
+        removed = conn.execute(delete(table)).rowcount or 0
+        if removed:
+            record(conn, "reset", "theme mapping", None,
+                   before={"pairs": [list(p) for p in stored]}, after=None,
+                   summary=f"theme mapping reset to the default ({removed} pairs removed)")
+        return removed
 
 
 def read_mapping_csv(path) -> pd.DataFrame:
@@ -474,12 +492,18 @@ def _breakdown(themed: pd.DataFrame, count, periods: dict[str, tuple[str, str]],
 
 def _area_months(engine: Engine, place: Area, month_from: str, month_to: str) -> pd.DataFrame:
     """Month and category of the stored incidents inside the area (the rule of
-    hotspots.analysis.area_incidents: inside the boundary), reading only those columns."""
+    hotspots.analysis.area_incidents: inside the boundary), reading only those columns. Only
+    counts for the whole borough come of it, so the categories shown to viewers only at ward
+    level are counted; hidden ones are not (access.restricted)."""
+    require(VIEW)
     t = Incident.__table__
     minx, miny, maxx, maxy = place.bounds
     query = (select(t.c.month, t.c.category, t.c.easting, t.c.northing)
              .where(t.c.month >= month_from, t.c.month <= month_to,
                     t.c.easting.between(minx, maxx), t.c.northing.between(miny, maxy)))
+    allowed = visibility(engine).count_filter(t.c.category)
+    if allowed is not None:
+        query = query.where(allowed)
     with engine.connect() as conn:
         rows = conn.execute(query).fetchall()
     month, category, x, y = (list(c) for c in zip(*rows, strict=True)) if rows else \

@@ -1,4 +1,7 @@
-"""Write imports to the database without doubling anything, and read incidents back."""
+"""Write imports to the database without doubling anything, and read incidents back.
+
+Reading applies who is acting (access.scope): someone who may not see restricted categories
+gets incidents without them, whatever page, export or report asked."""
 
 from __future__ import annotations
 
@@ -9,6 +12,10 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, Table, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from access.audit import record
+from access.restricted import visibility
+from access.roles import IMPORT, VIEW
+from access.scope import require
 from ingest.result import FileImport
 from store.models import ImportRun, Incident, RejectedRow
 
@@ -45,6 +52,7 @@ def save_import(engine: Engine, result: FileImport) -> dict:
     Incidents already stored (same dedup key) are counted as duplicates, not added again;
     rejected rows are stored once per (file content, row).
     """
+    require(IMPORT)
     summary = result.summary()
     dialect = engine.dialect.name
     with engine.begin() as conn:
@@ -75,14 +83,26 @@ def save_import(engine: Engine, result: FileImport) -> dict:
             ImportRun.__table__.update().where(ImportRun.__table__.c.id == run_id)
             .values(accepted=inserted, duplicates=duplicates)
         )
+        record(conn, "imported", "import", run_id, after={
+            "file": result.file, "sha256": result.sha256, "kind": result.kind,
+            "dataset": result.dataset, "accepted": int(inserted),
+            "duplicates": int(duplicates), "rejected": len(result.rejected),
+            "error": result.error},
+            summary=f"imported {result.file}: {int(inserted):,} new, {int(duplicates):,} "
+                    f"already present, {len(result.rejected):,} set aside")
     summary.update(accepted=int(inserted), duplicates=int(duplicates))
     return summary
 
 
 def load_incidents(engine: Engine, month_from: str | None = None, month_to: str | None = None,
                    categories: list[str] | None = None,
-                   bounds: tuple[float, float, float, float] | None = None) -> pd.DataFrame:
-    """Incidents filtered by month range, categories and a BNG bounding box."""
+                   bounds: tuple[float, float, float, float] | None = None, *,
+                   for_ward_counts: bool = False) -> pd.DataFrame:
+    """Incidents filtered by month range, categories and a BNG bounding box, leaving out the
+    restricted categories for whoever may not see them. `for_ward_counts` keeps the 'ward'
+    ones (not the hidden): only for callers that return nothing finer than counts per ward
+    (report.summary by ward)."""
+    require(VIEW)
     t = Incident.__table__
     query = select(t.c.id, t.c.source, t.c.dataset, t.c.crime_id, t.c.month, t.c.occurred_at,
                    t.c.category, t.c.location, t.c.postcode, t.c.lsoa_code, t.c.outcome,
@@ -96,6 +116,11 @@ def load_incidents(engine: Engine, month_from: str | None = None, month_to: str 
     if bounds:
         minx, miny, maxx, maxy = bounds
         query = query.where(t.c.easting.between(minx, maxx), t.c.northing.between(miny, maxy))
+    seen = visibility(engine)
+    allowed = seen.count_filter(t.c.category) if for_ward_counts else \
+        seen.point_filter(t.c.category)
+    if allowed is not None:
+        query = query.where(allowed)
     with engine.connect() as conn:
         frame = pd.read_sql(query.order_by(t.c.id), conn)
     # An empty result comes back with object columns; keep coordinates numeric regardless.
@@ -103,7 +128,9 @@ def load_incidents(engine: Engine, month_from: str | None = None, month_to: str 
 
 
 def list_rejects(engine: Engine, limit: int | None = None) -> pd.DataFrame:
-    """Rejected rows with file, row number, column and reason, newest import first."""
+    """Rejected rows with file, row number, column and reason, newest import first (for those
+    who import: a raw row may hold a restricted incident)."""
+    require(IMPORT)
     t = RejectedRow.__table__
     query = select(t.c.file_name, t.c.row_number, t.c.column, t.c.reason, t.c.raw,
                    t.c.import_id).order_by(t.c.import_id.desc(), t.c.row_number)
@@ -129,16 +156,26 @@ def list_imports(engine: Engine) -> pd.DataFrame:
 
 
 def coverage(engine: Engine) -> pd.DataFrame:
-    """Incidents per source, dataset and month: the data's date coverage."""
+    """Incidents per source, dataset and month: the data's date coverage (hidden categories
+    not counted for those who may not see them)."""
+    require(VIEW)
     t = Incident.__table__
-    query = (select(t.c.source, t.c.dataset, t.c.month, func.count().label("incidents"))
-             .group_by(t.c.source, t.c.dataset, t.c.month).order_by(t.c.month))
+    query = select(t.c.source, t.c.dataset, t.c.month, func.count().label("incidents"))
+    allowed = visibility(engine).count_filter(t.c.category)
+    if allowed is not None:
+        query = query.where(allowed)
+    query = query.group_by(t.c.source, t.c.dataset, t.c.month).order_by(t.c.month)
     with engine.connect() as conn:
         return pd.read_sql(query, conn)
 
 
 def categories(engine: Engine) -> list[str]:
-    """Every category (crime type) present, alphabetically."""
+    """Every category (crime type) present that the acting principal may map, alphabetically."""
+    require(VIEW)
     t = Incident.__table__
+    query = select(t.c.category).distinct().order_by(t.c.category)
+    allowed = visibility(engine).point_filter(t.c.category)
+    if allowed is not None:
+        query = query.where(allowed)
     with engine.connect() as conn:
-        return [r[0] for r in conn.execute(select(t.c.category).distinct().order_by(t.c.category))]
+        return [r[0] for r in conn.execute(query)]

@@ -330,3 +330,74 @@ class ProblemEvent(Base):
     changes: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     recorded_at: Mapped[datetime] = mapped_column(DateTime)
     recorded_by: Mapped[str] = mapped_column(String(200))
+
+
+class User(Base):
+    """Someone who may sign in: a local account (argon2 password hash) or a council account
+    met through OpenID Connect (no password here). Deactivated, never deleted, so the audit
+    log's names keep their meaning."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(200), unique=True)  # lower case
+    display_name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    role: Mapped[str] = mapped_column(String(20))  # viewer | analyst | officer | admin
+    source: Mapped[str] = mapped_column(String(10))  # local | oidc
+    password_hash: Mapped[str | None] = mapped_column(Text, nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    last_sign_in: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class RestrictedCategory(Base):
+    """A category kept from viewers and officers: `hidden` (never shown to them) or `ward`
+    (shown only as counts per ward or larger area). `match` is `exact` (the whole category,
+    any case) or `contains` (any category containing the words)."""
+
+    __tablename__ = "restricted_categories"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pattern: Mapped[str] = mapped_column(String(200), unique=True)  # lower case
+    match: Mapped[str] = mapped_column(String(10))
+    rule: Mapped[str] = mapped_column(String(10))
+    added_at: Mapped[datetime] = mapped_column(DateTime)
+    added_by: Mapped[str] = mapped_column(String(200))
+
+
+class AuditEntry(Base):
+    """One change (or an admin's reading of the log), append-only: who, when, what, and the
+    values before and after."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    actor: Mapped[str] = mapped_column(String(200), index=True)
+    role: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    action: Mapped[str] = mapped_column(String(60))
+    entity: Mapped[str] = mapped_column(String(60), index=True)
+    entity_id: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    summary: Mapped[str] = mapped_column(Text)
+    before: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    after: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+
+
+class SignInSession(Base):
+    """One signed-in browser: the SHA-256 of its random token (the token itself lives only in
+    the browser's cookie), whose it is, and when it was last used, so sessions expire after
+    inactivity and after a working day, and end at sign-out or deactivation."""
+
+    __tablename__ = "sign_in_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    username: Mapped[str] = mapped_column(String(200), index=True)
+    source: Mapped[str] = mapped_column(String(10))  # local | oidc
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    last_seen: Mapped[datetime] = mapped_column(DateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    ended_why: Mapped[str | None] = mapped_column(String(100), nullable=True)

@@ -1,5 +1,9 @@
 """Database fixtures: a fresh SQLite file per test module (or per test where state matters).
 
+Tests act as the command line's operator (an admin) unless they say otherwise with
+`access.scope.acting_as`: the library refuses everything to nobody (tests/test_access.py
+checks that, and what each role may do).
+
 The `browser` fixture starts Debian's Chromium once per module that asks for it (the
 browser tests); tests/test_offline_map.py manages its own.
 """
@@ -10,10 +14,18 @@ from collections.abc import Iterator
 
 import pytest
 
+from access.scope import acting_as, operator
 from geo.layers import seed_bundled_layers
 from ingest.run import ingest_paths
 from store import db
 from tests.sample_data import SAMPLE_POLICE, Database
+
+
+@pytest.fixture(scope="session", autouse=True)
+def as_operator() -> Iterator[None]:
+    """Run every test as the CLI's operator (admin), as the CLI does."""
+    with acting_as(operator()):
+        yield
 
 
 def new_database(directory) -> Database:

@@ -86,10 +86,11 @@ def codepoint_rows(prefix: str) -> list[dict[str, Any]]:
     return found
 
 
-def run_cli(args: list[str], database_url: str, cwd: Path | None = None
-            ) -> subprocess.CompletedProcess:
-    """Run the installed `hotspots` command against the given database."""
-    env = dict(os.environ)
+def run_cli(args: list[str], database_url: str, cwd: Path | None = None,
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Run the installed `hotspots` command against the given database (`env` adds
+    environment variables)."""
+    env = {**os.environ, **(env or {})}
     env["HOTSPOTS_DATABASE_URL"] = database_url
     env.pop("HOTSPOTS_POSTCODES", None)
     return subprocess.run([str(HOTSPOTS_CLI), *args], capture_output=True, text=True,

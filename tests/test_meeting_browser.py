@@ -6,8 +6,11 @@ up by `hotspots setup` (the bundled police.uk sample and the EXAMPLE registers):
   and is still there after a reload; the overview shows the priority themes;
 - an officer planning an action day downloads the briefing pack (HTML and PDF) holding the map
   and the tables;
-- a community safety officer at the riverside logs a throwline check on a phone-sized screen
-  (390x844) and finds it there after the app is restarted.
+- a community safety officer at the riverside signs in and logs a throwline check on a
+  phone-sized screen (390x844), and finds it there, still signed in, after the app is
+  restarted.
+
+Unless a test signs in itself, pages open signed in as the database's admin.
 
 Screenshots of every page go to tests/artifacts/.
 """
@@ -21,10 +24,13 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from access.accounts import create_user, get_user
 from registers.checks import check_history, due_report
 from registers.problems import list_problems
 from store.db import get_engine
 from tests.support.browser import (
+    SESSION_COOKIE,
+    add_session_cookie,
     block_external,
     choose,
     open_page,
@@ -41,7 +47,9 @@ PAGES = {  # path -> (title, how many maps it draws)
     "": ("Overview", 0), "hotspot_map": ("Hotspot map", 1),
     "problems": ("Problem locations", 0), "jag_report": ("JAG report", 0),
     "planner": ("Action day planner", 0), "water_safety": ("Water safety", 1),
-    "pspos": ("PSPOs", 2), "data": ("Data", 0)}
+    "pspos": ("PSPOs", 1), "pspo_editor": ("PSPO editor", 1), "data": ("Data", 0),
+    "users": ("Users and audit", 0)}
+OFFICER_PASSWORD = "riverside officer password"
 PHONE = {"width": 390, "height": 844}
 
 
@@ -210,6 +218,9 @@ def test_a_throwline_check_on_a_phone_survives_a_restart(browser: Browser,
     throwlines = due[(due["kind"] == "throwline") & due["needs_check"]]
     asset = throwlines["asset_id"].iloc[0]
     note = "Bag dry, line coiled; checked from the phone"
+    if get_user(engine, "riverside.officer") is None:
+        create_user(engine, "riverside.officer", "officer", display_name="Riverside Officer",
+                    password=OFFICER_PASSWORD)
     with run_streamlit(ROOT / "app.py", env={"HOTSPOTS_DATABASE_URL": database_url}) as url:
         context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True,
                                       device_scale_factor=2)
@@ -218,6 +229,13 @@ def test_a_throwline_check_on_a_phone_survives_a_restart(browser: Browser,
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         page.goto(f"{url}/water_safety")
+        # the officer signs in on the phone, on the page they opened
+        page.get_by_label("Username").fill("riverside.officer")
+        page.get_by_label("Password", exact=True).fill(OFFICER_PASSWORD)
+        page.get_by_role("button", name="Sign in").tap()
+        expect(page.get_by_text("Signed in as")).to_be_attached(timeout=30000)
+        page.wait_for_function("document.cookie.includes('csp_session=')", timeout=30000)
+        page.goto(f"{url}/water_safety")  # signing in lands on the Overview
         wait_for_map(page)
         wait_idle(page)
         # nothing wider than the phone: no sideways scrolling at the riverside
@@ -238,13 +256,17 @@ def test_a_throwline_check_on_a_phone_survives_a_restart(browser: Browser,
             timeout=30000)
         page.screenshot(path=str(ARTIFACTS / "phone_check_saved.png"), full_page=True)
         assert blocked == [] and errors == []
+        token = next(c["value"] for c in context.cookies() if c["name"] == SESSION_COOKIE)
         context.close()
     latest = check_history(engine, asset).iloc[-1]
     assert (latest["checked_by"], latest["notes"], latest["outcome"]) == (
         "Riverside Officer", note, "serviceable")
-    # the app restarted on the same database: the check is in the item's history
+    assert latest["recorded_by"] == "Riverside Officer"
+    # the app restarted on the same database: the officer is still signed in (the session is
+    # the database's) and the check is in the item's history
     with run_streamlit(ROOT / "app.py", env={"HOTSPOTS_DATABASE_URL": database_url}) as url:
         context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+        add_session_cookie(context, url, token)
         page = context.new_page()
         page.goto(f"{url}/water_safety")
         wait_for_map(page)

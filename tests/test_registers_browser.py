@@ -129,10 +129,13 @@ def test_pspo_page_alerts_and_a_new_order_from_its_map(browser: Browser, app_url
         broken, driver="GeoJSON")
 
     page, blocked, errors = open_page(browser, f"{app_url}/pspos")
-    wait_for_map(page, nth=1)  # both maps drawn (each reruns the page once when it loads)
+    wait_for_map(page)
     wait_idle(page)
     expect(page.get_by_text("review overdue by").first).to_be_visible()
     expect(page.get_by_text("expires in").first).to_be_visible()
+    page.goto(f"{app_url}/pspo_editor")  # the admin's editor
+    wait_for_map(page)  # the drawing map (it reruns the page once when it loads)
+    settle(page)
     form = page.get_by_test_id("stForm").filter(has_text="Add the order")
     choose(page, "Borough", "Spelthorne")
     expect(page.get_by_role("combobox", name="Borough", exact=True)).to_have_value(
@@ -158,7 +161,7 @@ def test_pspo_page_alerts_and_a_new_order_from_its_map(browser: Browser, app_url
     orders = list_orders(get_engine(database_url)).set_index("reference")
     assert orders.loc["BROWSER-1", "name"] == f"Ashford {HOSTILE}"
     assert orders.loc["BROWSER-1", "status"] == "in force"
-    page.reload()
+    page.goto(f"{app_url}/pspos")
     wait_idle(page)
     expect(page.get_by_test_id("stDataFrame").first).to_be_visible()
     assert page.title() != "pwned"
@@ -169,12 +172,12 @@ def test_pspo_page_alerts_and_a_new_order_from_its_map(browser: Browser, app_url
 
 def test_an_order_drawn_on_the_map_is_added(browser: Browser, app_url: str,
                                             database_url: str) -> None:
-    """Leaflet.draw (served offline) on the PSPO page: a rectangle drawn in the middle of
+    """Leaflet.draw (served offline) on the PSPO editor: a rectangle drawn in the middle of
     Runnymede becomes the new order's area."""
-    page, blocked, errors = open_page(browser, f"{app_url}/pspos")
-    wait_for_map(page, nth=1)  # the order map first, then the drawing map
-    settle(page)  # a map drawn on during the maps' first reruns would be replaced
-    draw_rectangle(page, wait_for_map(page, nth=1))
+    page, blocked, errors = open_page(browser, f"{app_url}/pspo_editor")
+    wait_for_map(page)  # the drawing map
+    settle(page)  # a map drawn on during the map's first rerun would be replaced
+    draw_rectangle(page, wait_for_map(page))
     wait_for_rerun(page)  # the drawing has reached the server
     form = page.get_by_test_id("stForm").filter(has_text="Add the order")
     form.get_by_label("Reference").fill("DRAWN-1")

@@ -101,7 +101,7 @@ if uploads:
 
     mappings: dict[str, ColumnMapping] = {}
     for name, _data, header in council_files:
-        with st.expander(f"Columns of council log {name}", expanded=True):
+        with st.expander(f"Columns of council log {md(name)}", expanded=True):
             guess = guess_mapping(header).to_dict()
             choices = ["(none)", *header]
             chosen = {}
@@ -122,7 +122,7 @@ if uploads:
         jobs = [(n, d, None) for n, d in police_files] + [
             (n, d, mappings[n]) for n, d, _ in council_files]
         for i, (name, data, mapping) in enumerate(jobs):
-            bar.progress(i / total, text=f"Importing {name} ({i + 1} of {total}); "
+            bar.progress(i / total, text=f"Importing {md(name)} ({i + 1} of {total}); "
                          f"{report.accepted:,} rows imported so far")
             ingest_bytes(engine, name, data, mapping, report)
         bar.progress(1.0, text=f"Done: {report.accepted:,} rows imported")

@@ -9,6 +9,7 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
+from access.roles import EVALUATE, MANAGE_PROBLEMS
 from geo.areas import UnknownAreaError
 from hotspots import METHOD_NAMES, METHODS, method_options
 from hotspots.analysis import DEFAULT_METHOD, Evaluation
@@ -143,7 +144,8 @@ def show_accuracy(result: Evaluation, focus: str, method: str, params: dict,
     summary = result.summary
     best = result.best(focus)
     if best is None and focus != ALL_CRIME:
-        st.info(f"Too few {focus} incidents in the test month(s) to compare the methods; "
+        st.info(f"Too few {appstate.markdown_text(focus)} incidents in the test month(s) to "
+                "compare the methods; "
                 f"showing {ALL_CRIME} instead.")
         focus, best = ALL_CRIME, result.best(ALL_CRIME)
     if best is None:
@@ -152,7 +154,8 @@ def show_accuracy(result: Evaluation, focus: str, method: str, params: dict,
     rows = summary[summary["crime_type"] == focus]
     st.table(appstate.markdown_safe(accuracy_table(rows)), hide_index=True)
     top = rows[rows["method"] == best].iloc[0]
-    st.markdown(f"Recommended for {focus}: **{best}** (PEI\\* {top['pei_star']:.2f}, tested on "
+    st.markdown(f"Recommended for {appstate.markdown_text(focus)}: "
+                f"**{appstate.markdown_text(best)}** (PEI\\* {top['pei_star']:.2f}, tested on "
                 f"{describe_months(result.test_months)}, fitted on the {result.train_months} "
                 "months before)")
     candidate = CANDIDATES.get(best)
@@ -170,7 +173,7 @@ def show_accuracy(result: Evaluation, focus: str, method: str, params: dict,
                        f"{float(map_cell_size):g} m cells (set Cell size to "
                        f"{result.cell_size:g} under Method parameters to match).")
     for note in result.notes:
-        st.caption(f"Note: {note}")
+        st.caption(f"Note: {appstate.markdown_text(note)}")
 
 
 def profile_tables(profile: HotspotProfile) -> None:
@@ -240,16 +243,17 @@ def show_profile(report, rank: int) -> None:
     context = profile.context
     cols = st.columns(5)
     cols[0].metric("Incidents", f"{profile.count:,}")
-    cols[1].metric("Ward", context["ward"] or "–")
-    cols[2].metric("Town centre", context["town_centre"] or "none")
+    cols[1].metric("Ward", appstate.markdown_text(context["ward"] or "–"))
+    cols[2].metric("Town centre", appstate.markdown_text(context["town_centre"] or "none"))
     water = context["water_distance_m"]
     cols[3].metric("Metres to river", "–" if water is None else f"{water:,.0f}")
-    cols[4].metric("PSPO", context["pspo"] or "none")
+    cols[4].metric("PSPO", appstate.markdown_text(context["pspo"] or "none"))
     st.write(appstate.markdown_text(f"Trend: {profile.trend}"))
     for note in profile.notes:
         st.caption(appstate.markdown_text(note))
     profile_tables(profile)
-    adopt_form(report, profile)
+    if appstate.may(MANAGE_PROBLEMS):
+        adopt_form(report, profile)
 
 
 st.title("Hotspot map")
@@ -289,7 +293,7 @@ try:
     report = appstate.hotspot_report(area, month_from, month_to, tuple(crime_types), method,
                                      coverage_pct / 100, params, version, frontage_m)
 except (HotspotInputError, UnknownAreaError) as exc:
-    st.error(str(exc))
+    st.error(appstate.markdown_text(exc))
     st.stop()
 
 for note in report.notes:
@@ -315,7 +319,7 @@ with left:
             rank = hotspot_at(report, point["lat"], point["lng"])
             if rank is not None:
                 st.session_state["profile_rank"] = rank
-    st.caption(report.caption())
+    st.caption(appstate.markdown_text(report.caption()))
     note = context.wards["note"].dropna().unique()
     if len(note):
         st.caption(f"Wards: {appstate.markdown_text(note[0])}")
@@ -370,20 +374,24 @@ st.divider()
 st.subheader("Which method works best here?")
 focus = crime_types[0] if len(crime_types) == 1 else ALL_CRIME
 st.caption(PLAIN_WORDS)
-if not st.session_state.get("accuracy_requested"):
-    st.write(f"Test every method on {area}'s stored months for {focus} (takes a few seconds).")
+if not appstate.may(EVALUATE):
+    st.caption("Measuring the methods' accuracy is for analysts.")
+elif not st.session_state.get("accuracy_requested"):
+    st.write(appstate.markdown_text(f"Test every method on {area}'s stored months for {focus} "
+                                    "(takes a few seconds)."))
     st.button("Measure accuracy", key="measure_accuracy",
               on_click=lambda: st.session_state.update(accuracy_requested=True))
-if st.session_state.get("accuracy_requested"):
+if appstate.may(EVALUATE) and st.session_state.get("accuracy_requested"):
     evaluated = (ALL_CRIME,) if focus == ALL_CRIME else (ALL_CRIME, focus)
     try:
         result = appstate.evaluation(area, evaluated, coverage_pct / 100, version)
     except HotspotInputError as exc:
-        st.info(f"Accuracy cannot be measured yet: {exc}")
+        st.info(f"Accuracy cannot be measured yet: {appstate.markdown_text(exc)}")
     else:
         if len(crime_types) > 1:
             st.caption(f"Several crime types are chosen: the table is for {ALL_CRIME}.")
-        st.caption(f"{area}; hotspots cover {coverage_pct / 100:.2%} of the land, as on the "
+        st.caption(f"{appstate.markdown_text(area)}; hotspots cover {coverage_pct / 100:.2%} "
+                   "of the land, as on the "
                    f"map; methods that work on cells were tested on {result.cell_size:g} m "
                    "cells.")
         show_accuracy(result, focus, method, dict(params),
@@ -393,9 +401,10 @@ st.subheader("Repeat locations")
 repeats = appstate.repeats(area, month_from, month_to, tuple(crime_types), method,
                            coverage_pct / 100, params, version, frontage_m)
 types = ", ".join(crime_types) if crime_types else "all crime and ASB"
-st.caption(f"The places with the most incidents in the selection ({area}, {month_from} to "
-           f"{month_to}, {types}). police.uk puts each crime at the nearest of a fixed set of "
-           "points (\"On or near …\"), so a problem place recurs under the same name.")
+st.caption(f"The places with the most incidents in the selection "
+           f"({appstate.markdown_text(area)}, {month_from} to {month_to}, "
+           f"{appstate.markdown_text(types)}). police.uk puts each crime at the nearest of a "
+           "fixed set of points (\"On or near …\"), so a problem place recurs under the same name.")
 if repeats.empty:
     st.write("No place has two or more incidents in this selection.")
 else:

@@ -10,6 +10,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
+from access.roles import EDIT_THEMES
 from geo.areas import resolve_area
 from hotspots.result import HotspotInputError
 from present import appstate
@@ -96,27 +97,31 @@ if len(problems):
                       "overdue"))
     st.page_link("views/problems.py", label="Open the problem locations")
 
-with st.expander("Which crime types and categories count towards each theme (edit)"):
+with st.expander("Which crime types and categories count towards each theme"
+                 + (" (edit)" if appstate.may(EDIT_THEMES) else "")):
     mapping = theme_mapping(engine)
     st.caption("One row per category and theme; a category may count towards several themes. "
                "Add council categories as they appear in your logs. "
                + ("This is the default mapping." if mapping.attrs.get("default") else
                   md(f"Saved {mapping.attrs.get('updated_at'):%d/%m/%Y %H:%M} by "
                      f"{mapping.attrs.get('updated_by')}.")))
-    edited = st.data_editor(
-        mapping, num_rows="dynamic", hide_index=True, width="stretch", key="ov_mapping",
-        column_config={"category": st.column_config.TextColumn("Category", required=True),
-                       "theme": st.column_config.SelectboxColumn("Theme", options=THEMES,
-                                                                 required=True)})
-    first, second = st.columns(2)
-    if first.button("Save the mapping", type="primary", key="ov_save_mapping"):
-        result = save_theme_mapping(engine, edited, appstate.current_user())
-        (st.success if result.saved or result.unchanged else st.error)(md(result.summary()))
-        if len(result.rejected):
-            st.table(appstate.markdown_safe(result.rejected), hide_index=True)
-    if second.button("Back to the default mapping", key="ov_reset_mapping"):
-        reset_theme_mapping(engine)
-        st.rerun()
+    if not appstate.may(EDIT_THEMES):
+        st.dataframe(mapping, hide_index=True, width="stretch", key="ov_mapping_view")
+    else:
+        edited = st.data_editor(
+            mapping, num_rows="dynamic", hide_index=True, width="stretch", key="ov_mapping",
+            column_config={"category": st.column_config.TextColumn("Category", required=True),
+                           "theme": st.column_config.SelectboxColumn("Theme", options=THEMES,
+                                                                     required=True)})
+        first, second = st.columns(2)
+        if first.button("Save the mapping", type="primary", key="ov_save_mapping"):
+            result = save_theme_mapping(engine, edited, appstate.current_user())
+            (st.success if result.saved or result.unchanged else st.error)(md(result.summary()))
+            if len(result.rejected):
+                st.table(appstate.markdown_safe(result.rejected), hide_index=True)
+        if second.button("Back to the default mapping", key="ov_reset_mapping"):
+            reset_theme_mapping(engine)
+            st.rerun()
     if len(themed.unmapped):
         st.caption("Categories counted in no theme this period: " + md(", ".join(
             themed.unmapped["category"].astype(str))))

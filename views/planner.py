@@ -79,7 +79,7 @@ def choose_place(area: str, version, months: list[str]) -> Place | None:
         layer_kind = "town-centre" if kind == "Town centre" else "ward"
         names = load_layer(engine, layer_kind, code)["name"].tolist()
         if not names:
-            st.info(f"No {kind.lower()}s are loaded for {area}: add them on the Data page.")
+            st.info(f"No {kind.lower()}s are loaded for {md(area)}: add them on the Data page.")
             return None
         name = st.selectbox(kind, names, key=f"ap_{layer_kind}")
         return place_from_layer(engine, layer_kind, name, area)

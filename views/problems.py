@@ -12,6 +12,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
+from access.roles import MANAGE_PROBLEMS
 from present import appstate
 from present.assets import SETUP_HINT, assets_ready
 from present.map import build_map
@@ -54,6 +55,7 @@ st.title("Problem locations")
 engine = appstate.engine()
 version = appstate.data_version()
 user = appstate.current_user()
+editable = appstate.may(MANAGE_PROBLEMS)  # officers and admins; the library checks again
 today = date.today()
 area_list = appstate.areas(version)
 
@@ -90,7 +92,7 @@ labels = {int(r.id): f"{r.name} ({r.area}, {r.status})" for r in problems.itertu
 chosen = st.selectbox("Work a location", list(labels), format_func=labels.get, key="pl_chosen")
 record = get_problem(engine, chosen, today)
 p = record.problem
-st.subheader(p["name"])
+st.subheader(md(p["name"]))
 st.caption(md(f"{record.area_name}; adopted {p['adopted_on']:%d/%m/%Y} by {p['created_by']}; "
               f"from {p['origin']}") + (f"; closed {p['closed_on']:%d/%m/%Y}"
                                         if p["closed_on"] else ""))
@@ -111,20 +113,25 @@ with right:
     else:
         st.error(f"The map's files are missing: {SETUP_HINT}.")
 with left:
-    with st.form("pl_osara"):
+    if not editable:
         st.markdown("**OSARA**")
-        texts = {field: st.text_area(label, value=p[field] or "", key=f"pl_{field}_{chosen}",
-                                     height=80 if field != "objective" else 68)
-                 for field, label in OSARA.items()}
-        save_osara = st.form_submit_button("Save OSARA")
-    if save_osara:
-        try:
-            changed = update_osara(engine, chosen, texts, recorded_by=user)
-        except RegisterError as exc:
-            st.error(md(exc))
-        else:
-            saved(f"Saved {', '.join(OSARA[f] for f in changed)}." if changed
-                  else "Nothing had changed.")
+        for field, label in OSARA.items():
+            st.markdown(f"*{label}*: " + md(p[field] or "–"))
+    else:
+        with st.form("pl_osara"):
+            st.markdown("**OSARA**")
+            texts = {field: st.text_area(label, value=p[field] or "", key=f"pl_{field}_{chosen}",
+                                         height=80 if field != "objective" else 68)
+                     for field, label in OSARA.items()}
+            save_osara = st.form_submit_button("Save OSARA")
+        if save_osara:
+            try:
+                changed = update_osara(engine, chosen, texts, recorded_by=user)
+            except RegisterError as exc:
+                st.error(md(exc))
+            else:
+                saved(f"Saved {', '.join(OSARA[f] for f in changed)}." if changed
+                      else "Nothing had changed.")
 
 st.markdown("**Partner actions** (key points for delivery)")
 actions = record.actions
@@ -134,7 +141,7 @@ else:
     st.dataframe(actions[["action_id", "action", "lead", "measure", "due_on", "status",
                           "overdue", "closed_on", "update_note"]].rename(columns=LABELS),
                  hide_index=True, width="stretch", key="pl_actions")
-if p["status"] == "Open":
+if editable and p["status"] == "Open":
     with st.expander("Add an action", expanded=actions.empty):
         with st.form("pl_add_action"):
             what = st.text_input("Action", key="pl_new_action",
@@ -153,7 +160,7 @@ if p["status"] == "Open":
                 st.error(md(exc))
             else:
                 saved(f"Added the action for {lead.strip()}.")
-if len(actions):
+if editable and len(actions):
     with st.expander("Update an action"):
         with st.form("pl_update_action"):
             names = {int(r.action_id): f"{r.action_id}: {r.action} ({r.lead}, {r.status})"
@@ -199,31 +206,33 @@ st.markdown("**History**")
 st.dataframe(record.events[["recorded_at", "kind", "summary", "recorded_by"]].rename(
     columns=LABELS), hide_index=True, width="stretch", key="pl_history")
 
-with st.expander("Close or reopen this location"):
-    if p["status"] == "Open":
-        with st.form("pl_close"):
-            first, second = st.columns([1, 3])
-            closed = first.date_input("Closed on", value=today, format="DD/MM/YYYY",
-                                      key="pl_close_on")
-            assessment = second.text_area("Assessment: what did the response achieve?",
-                                          value=p["assessment"] or "", key="pl_close_assess")
-            close_it = st.form_submit_button("Close the location")
-        if close_it:
-            try:
-                close_problem(engine, chosen, on=closed, assessment=assessment,
-                              recorded_by=user)
-            except RegisterError as exc:
-                st.error(md(exc))
-            else:
-                saved(f"Closed {p['name']}.")
-    else:
-        with st.form("pl_reopen"):
-            reason = st.text_input("Why reopen it?", key="pl_reopen_reason")
-            reopen_it = st.form_submit_button("Reopen")
-        if reopen_it:
-            try:
-                reopen_problem(engine, chosen, reason=reason, recorded_by=user)
-            except RegisterError as exc:
-                st.error(md(exc))
-            else:
-                saved(f"Reopened {p['name']}.")
+if editable:
+    with st.expander("Close or reopen this location"):
+        if p["status"] == "Open":
+            with st.form("pl_close"):
+                first, second = st.columns([1, 3])
+                closed = first.date_input("Closed on", value=today, format="DD/MM/YYYY",
+                                          key="pl_close_on")
+                assessment = second.text_area("Assessment: what did the response achieve?",
+                                              value=p["assessment"] or "", key="pl_close_assess")
+                close_it = st.form_submit_button("Close the location")
+            if close_it:
+                try:
+                    close_problem(engine, chosen, on=closed, assessment=assessment,
+                                  recorded_by=user)
+                except RegisterError as exc:
+                    st.error(md(exc))
+                else:
+                    saved(f"Closed {p['name']}.")
+        else:
+            with st.form("pl_reopen"):
+                reason = st.text_input("Why reopen it?", key="pl_reopen_reason")
+                reopen_it = st.form_submit_button("Reopen")
+            if reopen_it:
+                try:
+                    reopen_problem(engine, chosen, reason=reason, recorded_by=user)
+                except RegisterError as exc:
+                    st.error(md(exc))
+                else:
+                    saved(f"Reopened {p['name']}.")
+

@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
+from access.roles import LOG_CHECKS, MANAGE_EQUIPMENT
 from geo.areas import resolve_area
 from geo.layers import load_layer
 from present import appstate
@@ -146,7 +147,9 @@ st.subheader("Log a check")
 register = everything if area_code is None else \
     everything[everything["area_code"] == area_code]
 items = register[register["active"]]
-if items.empty:
+if not appstate.may(LOG_CHECKS):
+    st.caption("Logging checks is for officers and admins.")
+elif items.empty:
     st.write("No items in service.")
 else:
     state_of = report.set_index("asset_id")["state_label"].to_dict()
@@ -181,7 +184,7 @@ else:
                          format_func=lambda c: "no: a new check" if c is None else earlier[c],
                          key="ws_corrects")
         st.form_submit_button("Save check", type="primary", use_container_width=True,
-                              on_click=save_check, args=(engine, user))
+                              on_click=appstate.as_signed_in(save_check), args=(engine, user))
     if st.session_state.get("ws_error"):
         st.error(md(st.session_state["ws_error"]))
     if st.session_state.get("ws_saved"):
@@ -221,58 +224,60 @@ if len(register):
                            file_name="water_safety_equipment.geojson",
                            mime="application/geo+json")
 
-with st.expander("Add an item"):
-    with st.form("ws_add_item"):
-        first, second, third = st.columns(3)
-        new_asset = first.text_input("Asset id", key="ws_new_asset")
-        new_kind = second.selectbox("Type", list(KINDS), format_func=KINDS.get,
-                                    key="ws_new_kind")
-        new_site = third.text_input("Site", key="ws_new_site")
-        st.caption("Location: latitude and longitude, or easting and northing, or an OS grid "
-                   "reference (e.g. TQ 036 715)")
-        first, second, third, fourth, fifth = st.columns(5)
-        lat = first.text_input("Latitude", key="ws_new_lat")
-        lon = second.text_input("Longitude", key="ws_new_lon")
-        east = third.text_input("Easting", key="ws_new_e")
-        north = fourth.text_input("Northing", key="ws_new_n")
-        grid = fifth.text_input("Grid reference", key="ws_new_grid")
-        first, second, third = st.columns(3)
-        river = first.text_input("River", value="River Thames", key="ws_new_river")
-        installed = second.date_input("Installed", value=None, format="DD/MM/YYYY",
-                                      key="ws_new_installed")
-        owner = third.text_input("Owner", key="ws_new_owner")
-        item_notes = st.text_input("Notes", key="ws_new_notes")
-        add_it = st.form_submit_button("Add item")
-    if add_it:
-        try:
-            add_item(engine, {"asset_id": new_asset, "kind": new_kind, "site": new_site,
-                              "latitude": lat, "longitude": lon, "easting": east,
-                              "northing": north, "grid_reference": grid, "river": river,
-                              "installed_on": installed, "owner": owner,
-                              "notes": item_notes}, user)
-        except RegisterError as exc:
-            st.error(md(exc))
-        else:
-            st.success(md(f"Added {new_asset.strip()}."))
+if appstate.may(MANAGE_EQUIPMENT):
+    with st.expander("Add an item"):
+        with st.form("ws_add_item"):
+            first, second, third = st.columns(3)
+            new_asset = first.text_input("Asset id", key="ws_new_asset")
+            new_kind = second.selectbox("Type", list(KINDS), format_func=KINDS.get,
+                                        key="ws_new_kind")
+            new_site = third.text_input("Site", key="ws_new_site")
+            st.caption("Location: latitude and longitude, or easting and northing, or an OS grid "
+                       "reference (e.g. TQ 036 715)")
+            first, second, third, fourth, fifth = st.columns(5)
+            lat = first.text_input("Latitude", key="ws_new_lat")
+            lon = second.text_input("Longitude", key="ws_new_lon")
+            east = third.text_input("Easting", key="ws_new_e")
+            north = fourth.text_input("Northing", key="ws_new_n")
+            grid = fifth.text_input("Grid reference", key="ws_new_grid")
+            first, second, third = st.columns(3)
+            river = first.text_input("River", value="River Thames", key="ws_new_river")
+            installed = second.date_input("Installed", value=None, format="DD/MM/YYYY",
+                                          key="ws_new_installed")
+            owner = third.text_input("Owner", key="ws_new_owner")
+            item_notes = st.text_input("Notes", key="ws_new_notes")
+            add_it = st.form_submit_button("Add item")
+        if add_it:
+            try:
+                add_item(engine, {"asset_id": new_asset, "kind": new_kind, "site": new_site,
+                                  "latitude": lat, "longitude": lon, "easting": east,
+                                  "northing": north, "grid_reference": grid, "river": river,
+                                  "installed_on": installed, "owner": owner,
+                                  "notes": item_notes}, user)
+            except RegisterError as exc:
+                st.error(md(exc))
+            else:
+                st.success(md(f"Added {new_asset.strip()}."))
 
-with st.expander("Retire an item (it stays in the register and its history)"):
-    # read again: an item added just above is offered at once
-    active = list_items(engine, area_code, include_retired=False)
-    with st.form("ws_retire"):
-        first, second = st.columns(2)
-        retire_asset = first.selectbox("Item to retire", active["asset_id"].tolist(),
-                                       key="ws_ret_asset")
-        retire_on = second.date_input("Retired on", value=now.date(), format="DD/MM/YYYY",
-                                      key="ws_ret_on")
-        reason = st.text_input("Reason", key="ws_ret_reason")
-        retire_it = st.form_submit_button("Retire")
-    if retire_it and retire_asset:
-        try:
-            retire_item(engine, retire_asset, retire_on, reason, user)
-        except RegisterError as exc:
-            st.error(md(exc))
-        else:
-            st.success(md(f"Retired {retire_asset}."))
+if appstate.may(MANAGE_EQUIPMENT):
+    with st.expander("Retire an item (it stays in the register and its history)"):
+        # read again: an item added just above is offered at once
+        active = list_items(engine, area_code, include_retired=False)
+        with st.form("ws_retire"):
+            first, second = st.columns(2)
+            retire_asset = first.selectbox("Item to retire", active["asset_id"].tolist(),
+                                           key="ws_ret_asset")
+            retire_on = second.date_input("Retired on", value=now.date(), format="DD/MM/YYYY",
+                                          key="ws_ret_on")
+            reason = st.text_input("Reason", key="ws_ret_reason")
+            retire_it = st.form_submit_button("Retire")
+        if retire_it and retire_asset:
+            try:
+                retire_item(engine, retire_asset, retire_on, reason, user)
+            except RegisterError as exc:
+                st.error(md(exc))
+            else:
+                st.success(md(f"Retired {retire_asset}."))
 
 
 def show_import(result) -> None:
@@ -289,17 +294,18 @@ def show_import(result) -> None:
                  hide_index=True)
 
 
-with st.expander("Import the council's spreadsheets (CSV)"):
-    st.write("Equipment list: asset id, type, site and a location (latitude/longitude, "
-             "easting/northing or grid reference); river, installed, owner, notes optional. "
-             "Past checks: asset id, date (and time), checked by, outcome; action and notes "
-             "optional. Bad rows are set aside with their row and reason; importing a file "
-             "again adds nothing.")
-    first, second = st.columns(2)
-    equipment_file = first.file_uploader("Equipment list", type=["csv"], key="ws_eq_file")
-    checks_file = second.file_uploader("Past checks", type=["csv"], key="ws_ch_file")
-    if equipment_file is not None and first.button("Import equipment", key="ws_eq_go"):
-        show_import(import_equipment(engine, equipment_file.name, user,
-                                     data=equipment_file.getvalue()))
-    if checks_file is not None and second.button("Import checks", key="ws_ch_go"):
-        show_import(import_checks(engine, checks_file.name, user, data=checks_file.getvalue()))
+if appstate.may(MANAGE_EQUIPMENT):
+    with st.expander("Import the council's spreadsheets (CSV)"):
+        st.write("Equipment list: asset id, type, site and a location (latitude/longitude, "
+                 "easting/northing or grid reference); river, installed, owner, notes optional. "
+                 "Past checks: asset id, date (and time), checked by, outcome; action and notes "
+                 "optional. Bad rows are set aside with their row and reason; importing a file "
+                 "again adds nothing.")
+        first, second = st.columns(2)
+        equipment_file = first.file_uploader("Equipment list", type=["csv"], key="ws_eq_file")
+        checks_file = second.file_uploader("Past checks", type=["csv"], key="ws_ch_file")
+        if equipment_file is not None and first.button("Import equipment", key="ws_eq_go"):
+            show_import(import_equipment(engine, equipment_file.name, user,
+                                         data=equipment_file.getvalue()))
+        if checks_file is not None and second.button("Import checks", key="ws_ch_go"):
+            show_import(import_checks(engine, checks_file.name, user, data=checks_file.getvalue()))

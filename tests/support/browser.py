@@ -45,6 +45,13 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+# The first admin's password in test databases (`hotspots setup` reads it from the
+# environment instead of printing a new one), and the signed-in sessions made for them: a
+# database URL's admin session, and each running app's (by base URL), for open_page.
+TEST_ADMIN_PASSWORD = "correct horse battery staple"
+SESSION_COOKIE = "csp_session"
+_DATABASE_SESSIONS: dict[str, str] = {}
+_APP_SESSIONS: dict[str, str] = {}
 MAP_IFRAME = 'iframe[src*="streamlit_folium"]'
 
 
@@ -153,8 +160,12 @@ def run_streamlit(
             )  # fmt: skip
             try:
                 _wait_healthy(proc, f"{base_url}/_stcore/health", log, timeout)
+                database = full_env.get("HOTSPOTS_DATABASE_URL", "")
+                if database in _DATABASE_SESSIONS:
+                    _APP_SESSIONS[base_url] = _DATABASE_SESSIONS[database]
                 yield base_url
             finally:
+                _APP_SESSIONS.pop(base_url, None)
                 _stop(proc)
 
 
@@ -208,10 +219,33 @@ def wait_for_map(page: Page, timeout_ms: float = 60000, nth: int = 0) -> Frame:
     return frame
 
 
-def open_page(browser: Browser, url: str) -> tuple[Page, list[str], list[str]]:
+def sign_in_session(database_url: str, username: str, password: str) -> str:
+    """Sign in through the library (the password really checked) and return the session
+    token the app's cookie would hold."""
+    from access.accounts import authenticate
+    from access.sessions import start_session
+    from store.db import get_engine
+
+    engine = get_engine(database_url)
+    return start_session(engine, authenticate(engine, username, password))
+
+
+def add_session_cookie(context, base_url: str, token: str) -> None:
+    """Give a browser context the app's session cookie, as signing in would."""
+    context.add_cookies([{"name": SESSION_COOKIE, "value": token, "url": base_url,
+                          "sameSite": "Strict"}])
+
+
+def open_page(browser: Browser, url: str, signed_in: bool = True
+              ) -> tuple[Page, list[str], list[str]]:
     """A new desktop-sized page at `url`, with the (live) lists of requests blocked for
-    leaving this machine and of JavaScript errors."""
+    leaving this machine and of JavaScript errors. `signed_in`: as the test database's admin
+    when the app runs on a database set_up_sample_database made (the tests of what each role
+    sees sign in themselves)."""
     page = browser.new_page(viewport={"width": 1500, "height": 1000})
+    base = f"{urlsplit(url).scheme}://{urlsplit(url).netloc}"
+    if signed_in and base in _APP_SESSIONS:
+        add_session_cookie(page.context, base, _APP_SESSIONS[base])
     blocked = block_external(page)
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -263,8 +297,9 @@ def wait_for_rerun(page: Page, timeout_ms: float = 5000) -> None:
 
 
 def set_up_sample_database(directory: Path) -> str:
-    """A new SQLite database set up as `make run` does (`hotspots setup`: the bundled sample
-    and the EXAMPLE registers), for an app under test; returns its URL. Fails the test with the
+    """A new SQLite database set up as `make run` does (`hotspots setup`: the bundled sample,
+    the EXAMPLE registers and the first admin, signed in for open_page), for an app under
+    test; returns its URL. Fails the test with the
     set-up hint when the offline map files are missing."""
     from present.assets import SETUP_HINT, assets_ready
 
@@ -272,9 +307,16 @@ def set_up_sample_database(directory: Path) -> str:
         raise AssertionError(f"static/vendor is incomplete: {SETUP_HINT}")
     url = f"sqlite:///{directory / 'app.sqlite'}"
     subprocess.run([sys.executable, "-m", "hotspots.cli", "setup"], cwd=PROJECT_ROOT,
-                   check=True, env={**os.environ, "HOTSPOTS_DATABASE_URL": url},
+                   check=True, env={**os.environ, "HOTSPOTS_DATABASE_URL": url,
+                                    "HOTSPOTS_ADMIN_PASSWORD": TEST_ADMIN_PASSWORD},
                    capture_output=True)
+    _DATABASE_SESSIONS[url] = sign_in_session(url, "admin", TEST_ADMIN_PASSWORD)
     return url
+
+
+def app_session(base_url: str) -> str:
+    """The admin session token of a running app set up by set_up_sample_database."""
+    return _APP_SESSIONS[base_url]
 
 
 def draw_rectangle(page: Page, frame: Frame) -> None:

@@ -1,5 +1,5 @@
 """One of the people logging checks at the same moment: a separate process with several
-threads, each logging checks through the library against the database at the given URL.
+threads, each an officer logging checks through the library against the database at the given URL.
 
     python -m tests.support.log_checks_worker URL NAME THREADS PER_THREAD START ASSET...
     python -m tests.support.log_checks_worker URL NAME THREADS correct:CHECK_ID START ASSET
@@ -16,6 +16,8 @@ import threading
 import time
 from datetime import datetime, timedelta
 
+from access.roles import Principal
+from access.scope import acting_as
 from registers.checks import log_check
 from registers.common import RegisterError
 from store.db import get_engine
@@ -32,6 +34,10 @@ def main() -> None:
     base = datetime.now().replace(second=0, microsecond=0) - timedelta(days=1)
 
     def person(thread: int) -> None:
+        with acting_as(Principal(f"{name}-{thread}", "officer", source="local")):
+            log_for(thread)
+
+    def log_for(thread: int) -> None:
         for i in range(per_thread):
             try:
                 result = log_check(

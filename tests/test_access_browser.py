@@ -1,0 +1,239 @@
+"""Signing in and what each role sees and may do, in a real browser (Debian Chromium),
+offline, on a database set up by `hotspots setup`:
+
+- local accounts sign in through the form; a wrong password is refused; sign-out ends the
+  session;
+- a viewer's hotspot map payload holds no restricted incident (no place where only "Violence
+  and sexual offences" happened), and a viewer cannot reach the PSPO editor by its address;
+- an officer may log checks but not edit PSPOs; an analyst has the Data page; an admin
+  changes a role on the Users page and the audit log records it;
+- a council account signs in through OpenID Connect against a real provider running here
+  (oidc-provider-mock), gets the default viewer role, and signs out.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from access.accounts import create_user, get_user
+from access.roles import Principal
+from access.scope import acting_as
+from geo.areas import resolve_area
+from hotspots.analysis import area_incidents
+from store.db import get_engine
+from store.models import AuditEntry
+from tests.support.browser import (
+    block_external,
+    open_page,
+    run_streamlit,
+    set_up_sample_database,
+    wait_for_map,
+    wait_idle,
+)
+from tests.support.oidc import (
+    OidcProvider,
+    env_for_secrets,
+    sign_in_with_oidc,
+    sign_out_of_oidc,
+    write_auth_secrets,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "tests" / "artifacts"
+PASSWORD = "a long test passphrase"
+USERS = {"viewer": "jag.viewer", "officer": "river.officer", "analyst": "data.analyst"}
+HEAT = re.compile(r"L\.heatLayer\(\s*(\[\[.*?\]\])\s*,", re.DOTALL)
+VSO = "Violence and sexual offences"
+pytestmark = pytest.mark.filterwarnings("ignore:get_jwt_config:DeprecationWarning")
+
+
+@pytest.fixture(scope="module")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = set_up_sample_database(tmp_path_factory.mktemp("accessdb"))
+    engine = get_engine(url)
+    for role, username in USERS.items():
+        create_user(engine, username, role, display_name=username.replace(".", " ").title(),
+                    password=PASSWORD)
+    return url
+
+
+@pytest.fixture(scope="module")
+def app_url(database_url: str) -> Iterator[str]:
+    with run_streamlit(ROOT / "app.py", env={"HOTSPOTS_DATABASE_URL": database_url}) as url:
+        yield url
+
+
+def sign_in(browser: Browser, url: str, username: str, password: str = PASSWORD) -> Page:
+    """A new page at `url`, signed in through the form (then at `url` again)."""
+    page, _, _ = open_page(browser, url, signed_in=False)
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    wait_idle(page)
+    if password == PASSWORD:
+        wait_for_cookie(page)
+        page.goto(url)  # sign-in lands on the Overview; go on to the page asked for
+        wait_idle(page)
+    return page
+
+
+def wait_for_cookie(page: Page) -> None:
+    """The session cookie is set by a script in the first signed-in page: wait for it."""
+    page.wait_for_function("document.cookie.includes('csp_session=')", timeout=30000)
+
+
+def nav_links(page: Page) -> set[str]:
+    links = page.get_by_test_id("stSidebarNav").get_by_role("link")
+    return {links.nth(i).inner_text().strip() for i in range(links.count())}
+
+
+def heat_places(page: Page) -> set[tuple[float, float]]:
+    """The places in the hotspot map's heat layer, read from the map's own document."""
+    html = wait_for_map(page).content()
+    return {(p[0], p[1]) for p in json.loads(HEAT.search(html).group(1))}
+
+
+def restricted_only_places(database_url: str, area: str) -> set[tuple[float, float]]:
+    """Places (rounded as the map rounds them) where every stored incident is VSO."""
+    engine = get_engine(database_url)
+    with acting_as(Principal("test.analyst", "analyst")):
+        points = area_incidents(engine, resolve_area(engine, area), None, None)
+    points = points.assign(lat=np.round(points["lat"], 5), lon=np.round(points["lon"], 5))
+    only = points.groupby(["lat", "lon"])["category"].agg(lambda c: set(c) == {VSO})
+    return {place for place, flag in only.items() if flag}
+
+
+def test_a_wrong_password_is_refused_and_sign_out_ends_the_session(browser: Browser,
+                                                                   app_url: str) -> None:
+    page = sign_in(browser, app_url, USERS["viewer"], "not the password at all")
+    expect(page.get_by_text("Wrong username or password.")).to_be_visible()
+    assert nav_links(page) == set()
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_text("Signed in as")).to_be_visible(timeout=30000)
+    wait_for_cookie(page)
+    page.reload()  # the cookie keeps the session across a reload
+    wait_idle(page)
+    expect(page.get_by_text("Signed in as")).to_be_visible(timeout=30000)
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible(timeout=30000)
+    page.reload()
+    wait_idle(page)
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible(timeout=30000)
+
+
+def test_a_viewer_sees_no_restricted_incident_and_cannot_reach_the_editors(
+        browser: Browser, app_url: str, database_url: str) -> None:
+    page = sign_in(browser, f"{app_url}/hotspot_map", USERS["viewer"])
+    blocked = block_external(page)
+    expect(page.get_by_text("Signed in as")).to_be_visible(timeout=30000)
+    links = nav_links(page)
+    assert {"Overview", "Hotspot map", "PSPOs", "Water safety"} <= links
+    assert not {"PSPO editor", "Data", "Users and audit"} & links
+    area = page.get_by_role("combobox", name="Area", exact=True).input_value()
+    hidden = restricted_only_places(database_url, area)
+    assert hidden  # there are places where only violence happened
+    viewer_places = heat_places(page)
+    assert viewer_places and not viewer_places & hidden
+    expect(page.get_by_role("button", name="Measure accuracy")).to_have_count(0)
+    page.screenshot(path=str(ARTIFACTS / "viewer_hotspot_map.png"), full_page=True)
+    # by its address: the editor is not there for a viewer
+    page.goto(f"{app_url}/pspo_editor")
+    wait_idle(page)
+    expect(page.get_by_text("Signed in as")).to_be_visible(timeout=30000)
+    expect(page.get_by_role("button", name="Add the order")).to_have_count(0)
+    expect(page.get_by_role("heading", name="PSPO editor")).to_have_count(0)
+    page.goto(f"{app_url}/users")
+    wait_idle(page)
+    expect(page.get_by_role("heading", name="Users and audit")).to_have_count(0)
+    page.goto(f"{app_url}/water_safety")
+    wait_for_map(page)
+    expect(page.get_by_text("Logging checks is for officers and admins.")).to_be_visible()
+    expect(page.get_by_role("button", name="Save check")).to_have_count(0)
+    assert blocked == []
+    # the admin's map of the same selection does show those places
+    admin_page, _, _ = open_page(browser, f"{app_url}/hotspot_map")
+    assert heat_places(admin_page) & hidden
+
+
+def test_an_officer_logs_checks_but_does_not_edit_pspos(browser: Browser,
+                                                        app_url: str) -> None:
+    page = sign_in(browser, f"{app_url}/water_safety", USERS["officer"])
+    wait_for_map(page)
+    expect(page.get_by_role("button", name="Save check")).to_be_visible(timeout=30000)
+    links = nav_links(page)
+    assert "PSPO editor" not in links and "Data" not in links
+    page.goto(f"{app_url}/pspo_editor")
+    wait_idle(page)
+    expect(page.get_by_role("button", name="Add the order")).to_have_count(0)
+
+
+def test_an_analyst_has_the_data_page_but_not_the_admin_pages(browser: Browser,
+                                                              app_url: str) -> None:
+    page = sign_in(browser, app_url, USERS["analyst"])
+    expect(page.get_by_text("Signed in as")).to_be_visible(timeout=30000)
+    links = nav_links(page)
+    assert "Data" in links and not {"PSPO editor", "Users and audit"} & links
+
+
+def test_an_admin_changes_a_role_and_the_audit_log_records_it(
+        browser: Browser, app_url: str, database_url: str) -> None:
+    username = "promoted.user"
+    engine = get_engine(database_url)
+    if get_user(engine, username) is None:
+        create_user(engine, username, "viewer", password=PASSWORD)
+    page, blocked, errors = open_page(browser, f"{app_url}/users")
+    expect(page.get_by_role("heading", name="Users and audit")).to_be_visible(timeout=30000)
+    form = page.get_by_test_id("stForm").filter(has_text="Change a user")
+    user_box = form.get_by_role("combobox", name="User", exact=True)
+    user_box.click()
+    user_box.fill(username)
+    page.get_by_role("option", name=username, exact=True).click()
+    form.get_by_text("role", exact=True).click()
+    role_box = form.get_by_role("combobox", name="New role", exact=True)
+    role_box.click()
+    page.get_by_role("option", name="analyst", exact=True).click()
+    form.get_by_role("button", name="Save the change").click()
+    expect(page.get_by_text(f"{username} is now analyst.")).to_be_visible(timeout=30000)
+    assert get_user(engine, username)["role"] == "analyst"
+    with engine.connect() as conn:
+        entry = conn.execute(AuditEntry.__table__.select().where(
+            AuditEntry.entity_id == username, AuditEntry.action == "role changed")
+            .order_by(AuditEntry.id.desc())).mappings().first()
+    assert entry["actor"] == "admin" and entry["after"] == {"role": "analyst"}
+    audit = page.get_by_test_id("stForm").filter(has_text="Show the log")
+    audit.get_by_role("button", name="Show the log").click()
+    expect(page.get_by_test_id("stDataFrame").filter(has_text="role changed")).to_have_count(
+        1, timeout=30000)
+    page.screenshot(path=str(ARTIFACTS / "users_and_audit.png"), full_page=True)
+    assert blocked == [] and errors == []
+
+
+def test_a_council_account_signs_in_through_openid_connect(browser: Browser,
+                                                           database_url: str,
+                                                           tmp_path: Path) -> None:
+    with OidcProvider() as provider:
+        provider.add_user("new.starter@council.example", email="new.starter@council.example",
+                          name="New Starter")
+        secrets_file = write_auth_secrets(tmp_path, provider)
+        env = {"HOTSPOTS_DATABASE_URL": database_url, **env_for_secrets(secrets_file)}
+        with run_streamlit(ROOT / "app.py", env=env) as url:
+            page, blocked, errors = open_page(browser, url, signed_in=False)
+            wait_idle(page)
+            sign_in_with_oidc(page, provider, "new.starter@council.example")
+            expect(page.get_by_text("Signed in as")).to_be_visible(timeout=30000)
+            expect(page.get_by_text("(viewer)")).to_be_visible()
+            assert "PSPO editor" not in nav_links(page)
+            user = get_user(get_engine(database_url), "new.starter@council.example")
+            assert (user["source"], user["role"], user["display_name"]) == (
+                "oidc", "viewer", "New Starter")
+            page.screenshot(path=str(ARTIFACTS / "oidc_signed_in.png"), full_page=True)
+            sign_out_of_oidc(page, provider)
+            expect(page.get_by_text("Signed in as")).to_have_count(0)
