@@ -15,7 +15,7 @@ from access.roles import (
 )
 from access.scope import acting_as
 from present import appstate
-from present.signin import account_sidebar, signed_in
+from present.signin import account_sidebar, go_on_to_page_asked_for, signed_in
 from views.pspo_editor import pspo_editor
 from views.users import users_page
 
@@ -53,7 +53,9 @@ engine = appstate.engine()
 principal = signed_in(engine)
 with acting_as(principal):
     account_sidebar(engine, principal)
-    pages = st.navigation(pages_for(principal))
+    sections = pages_for(principal)
+    pages = st.navigation(sections)
+    go_on_to_page_asked_for(pages, [p for section in sections.values() for p in section])
     try:
         pages.run()
     except AccessDenied as exc:

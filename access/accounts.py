@@ -27,7 +27,7 @@ from store.models import User
 MIN_PASSWORD = 12
 MAX_FAILURES = 5  # wrong passwords in a row before the account waits
 LOCKOUT = timedelta(minutes=15)
-USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@+-]{1,199}$")
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@+'-]{1,199}$")  # email addresses included
 _HASHER = PasswordHasher()  # argon2id with the library's current recommended parameters
 
 
@@ -65,7 +65,7 @@ def normal_username(value: object) -> str:
     """Usernames are compared in lower case, without surrounding spaces."""
     name = str(value or "").strip().lower()
     if not USERNAME.match(name):
-        raise AccountError(f"username '{value}' must be 2 to 200 letters, digits or . _ @ + - "
+        raise AccountError(f"username '{value}' must be 2 to 200 letters, digits or . _ @ + ' - "
                            "(an email address works)")
     return name
 

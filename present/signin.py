@@ -10,9 +10,11 @@ on every run, so a role change takes effect at the user's next click."""
 from __future__ import annotations
 
 import json
+from urllib.parse import urlsplit
 
 import streamlit as st
 from sqlalchemy import Engine
+from streamlit.navigation.page import StreamlitPage
 
 from access.accounts import (
     AccountError,
@@ -28,6 +30,8 @@ from present.appstate import markdown_text
 COOKIE = "csp_session"
 OIDC_LABEL = "Sign in with your council account"
 _TOKEN = "session_token"
+_WANTED = "page_asked_for"  # the page opened before signing in, to go on to afterwards
+_PENDING_COOKIE = "cookie_to_set"
 
 
 def _auth_section() -> dict:
@@ -62,7 +66,7 @@ def _oidc_claims() -> dict | None:
 
 def _set_cookie(token: str | None) -> None:
     """Give the browser the session cookie (or remove it), for its next page loads."""
-    secure = "; Secure" if st.context.url.startswith("https") else ""
+    secure = "; Secure" if (st.context.url or "").startswith("https") else ""
     value = (f"{COOKIE}={token}; Path=/; Max-Age={int(age_limit().total_seconds())}; "
              f"SameSite=Strict{secure}") if token else \
         f"{COOKIE}=; Path=/; Max-Age=0; SameSite=Strict{secure}"
@@ -108,6 +112,7 @@ def sign_out(engine: Engine, why: str = "signed out") -> None:
 
 def _sign_in_form(engine: Engine, why: str) -> Principal | None:
     """The sign-in page; the principal once the form's password is right."""
+    st.session_state.setdefault(_WANTED, urlsplit(st.context.url or "").path.strip("/"))
     st.title("CSP hotspots: sign in")
     if why:
         st.info(markdown_text(why))
@@ -145,8 +150,23 @@ def signed_in(engine: Engine) -> Principal:
             st.stop()
         # signed in: the same run goes on to the page (a rerun would drop the cookie script)
         holder.empty()
+        st.session_state[_PENDING_COOKIE] = True
+    if st.session_state.get(_PENDING_COOKIE) and _WANTED not in st.session_state:
+        del st.session_state[_PENDING_COOKIE]  # after going on to the page asked for
         _set_cookie(st.session_state[_TOKEN])
     return principal
+
+
+def go_on_to_page_asked_for(current: StreamlitPage, pages: list[StreamlitPage]) -> None:
+    """After signing in, open the page the address asked for (signing in itself lands on the
+    default page); then give the browser its session cookie."""
+    wanted = st.session_state.pop(_WANTED, None)
+    if wanted and wanted != current.url_path:
+        for page in pages:
+            if page.url_path == wanted:
+                st.switch_page(page)  # reruns; the cookie is set in that run
+    if st.session_state.pop(_PENDING_COOKIE, False):
+        _set_cookie(st.session_state[_TOKEN])
 
 
 def account_sidebar(engine: Engine, principal: Principal) -> None:

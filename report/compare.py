@@ -187,12 +187,16 @@ def compare(engine: Engine, area: str, to_month: str, months: int = 12,
         kind = "rolling"
     place = resolve_area(engine, area)
     periods = {"current": current, "previous": previous}
-    points = area_incidents(engine, place, previous[0], current[1], categories)
+    # The borough's lines and its wards' are counts per ward or coarser: they may include the
+    # categories shown to viewers only at that level (access.restricted).
+    counts_only = by in (None, "ward")
+    points = area_incidents(engine, place, previous[0], current[1], categories,
+                            for_ward_counts=counts_only)
     in_period = {name: points["month"].between(*span).to_numpy() for name, span in
                  periods.items()}
     # A month with not one incident in the whole borough is a month with no data loaded.
-    everything = area_incidents(engine, place, previous[0], current[1]) if categories \
-        else points
+    everything = area_incidents(engine, place, previous[0], current[1],
+                                for_ward_counts=counts_only) if categories else points
     have = set(everything["month"])
     coverage = {name: [m for m in months_between(*span) if m not in have]
                 for name, span in periods.items()}

@@ -35,6 +35,7 @@ from registers.equipment import add_item
 from registers.pspo import Condition, add_order
 from report.briefing import Place, build_briefing, pack_tables
 from report.briefing_html import briefing_html
+from report.compare import compare
 from report.summary import summarise
 from report.themes import save_theme_mapping, theme_table
 from store.incidents import categories, coverage, list_rejects, load_incidents
@@ -253,3 +254,16 @@ def test_the_admin_pages_refuse_when_their_function_is_called_directly() -> None
                 pspo_editor()
             with pytest.raises(AccessDenied, match="manage users"):
                 users_page()
+
+
+def test_the_jag_comparison_counts_violence_for_viewers_by_ward_only(db) -> None:
+    def vso_lines(principal, by):
+        result = as_(principal, compare, db.engine, "Spelthorne", "2024-01", 1, by)
+        rows = result.table[result.table["crime_type"] == VSO]
+        return {r.unit: (r.current, r.previous) for r in rows.itertuples()}
+
+    for by in (None, "ward"):
+        assert vso_lines(VIEWER, by) == vso_lines(ANALYST, by) != {}
+    assert vso_lines(ANALYST, "town-centre") and not vso_lines(VIEWER, "town-centre")
+    assert DA not in set(as_(VIEWER, compare, db.engine, "Spelthorne", "2024-01", 1,
+                             "ward").table["crime_type"])

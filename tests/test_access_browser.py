@@ -34,6 +34,7 @@ from tests.support.browser import (
     open_page,
     run_streamlit,
     set_up_sample_database,
+    settle,
     wait_for_map,
     wait_idle,
 )
@@ -71,16 +72,16 @@ def app_url(database_url: str) -> Iterator[str]:
 
 
 def sign_in(browser: Browser, url: str, username: str, password: str = PASSWORD) -> Page:
-    """A new page at `url`, signed in through the form (then at `url` again)."""
+    """A new page at `url`, signed in through the form, which goes on to `url`'s page."""
     page, _, _ = open_page(browser, url, signed_in=False)
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Sign in").click()
     wait_idle(page)
     if password == PASSWORD:
-        wait_for_cookie(page)
-        page.goto(url)  # sign-in lands on the Overview; go on to the page asked for
+        wait_for_cookie(page)  # set once the page asked for is open
         wait_idle(page)
+        assert page.url.rstrip("/") == url.rstrip("/")
     return page
 
 
@@ -95,9 +96,15 @@ def nav_links(page: Page) -> set[str]:
 
 
 def heat_places(page: Page) -> set[tuple[float, float]]:
-    """The places in the hotspot map's heat layer, read from the map's own document."""
-    html = wait_for_map(page).content()
-    return {(p[0], p[1]) for p in json.loads(HEAT.search(html).group(1))}
+    """The places in the hotspot map's heat layer, read from the map's own document (read
+    again while a rerun is replacing the map's frame)."""
+    settle(page)  # the map's first value reruns the page once: read the map drawn after it
+    for _ in range(40):
+        found = HEAT.search(wait_for_map(page).content())
+        if found:
+            return {(p[0], p[1]) for p in json.loads(found.group(1))}
+        page.wait_for_timeout(500)
+    raise AssertionError("the hotspot map's heat layer never appeared")
 
 
 def restricted_only_places(database_url: str, area: str) -> set[tuple[float, float]]:

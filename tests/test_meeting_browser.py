@@ -235,7 +235,7 @@ def test_a_throwline_check_on_a_phone_survives_a_restart(browser: Browser,
         page.get_by_role("button", name="Sign in").tap()
         expect(page.get_by_text("Signed in as")).to_be_attached(timeout=30000)
         page.wait_for_function("document.cookie.includes('csp_session=')", timeout=30000)
-        page.goto(f"{url}/water_safety")  # signing in lands on the Overview
+        assert page.url == f"{url}/water_safety"  # on to the page opened before signing in
         wait_for_map(page)
         wait_idle(page)
         # nothing wider than the phone: no sideways scrolling at the riverside
