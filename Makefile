@@ -9,8 +9,10 @@ PORT ?= 8501
 
 .PHONY: run test install setup assets browser postgres bench clean
 
+# HOTSPOTS_MAX_UPLOAD_MB (whole MB), when set, is also Streamlit's upload limit.
 run: setup
-	$(PY) -m streamlit run app.py --server.port $(PORT) --server.address localhost
+	$(PY) -m streamlit run app.py --server.port $(PORT) --server.address localhost \
+	  $(if $(HOTSPOTS_MAX_UPLOAD_MB),--server.maxUploadSize $(HOTSPOTS_MAX_UPLOAD_MB))
 
 test: install assets browser postgres
 	$(VENV)/bin/ruff check .

@@ -22,6 +22,7 @@ from access.roles import LOG_CHECKS, MANAGE_EQUIPMENT
 from access.scope import require
 from ingest.readcsv import read_rows, sha256_of
 from ingest.result import REJECT_COLUMNS, FileImportError
+from ingest.uploads import UploadRefused, check_size
 from registers.checks import checked_check, import_key
 from registers.common import RegisterError, text
 from registers.equipment import areas_of, checked_item, find_item
@@ -111,13 +112,16 @@ def _open(result: RegisterImport, path: str | Path, data: bytes | None,
     """The file's bytes, rows (strings with spreadsheet row numbers), ragged rows and its
     columns mapped to our fields; None, with `result.error` said, if it cannot be used."""
     try:
-        data = Path(path).read_bytes() if data is None else data
+        if data is None:  # refuse an oversized file by its size, before reading it
+            check_size(result.file, Path(path).stat().st_size)
+            data = Path(path).read_bytes()
         rows, ragged = read_rows(result.file, data)
         header = [c for c in rows.columns if c != "_row"]
         columns = map_columns(result.file, header, wanted)
         _refuse_missing(result.file, header, columns, needs, expected)
-    except (FileImportError, OSError) as exc:
-        result.error = exc.message if isinstance(exc, FileImportError) else str(exc)
+    except (FileImportError, UploadRefused, OSError) as exc:
+        result.error = exc.message if isinstance(exc, FileImportError) else \
+            exc.reason if isinstance(exc, UploadRefused) else str(exc)
         return None
     return data, rows, ragged, columns
 

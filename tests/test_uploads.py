@@ -37,7 +37,7 @@ from ingest.uploads import (
 from registers.checks import photo_type
 from registers.common import RegisterError
 from registers.pspo import read_area_file
-from store.models import Incident
+from store.models import Equipment, Incident
 from tests.sample_data import BOUNDARIES, ROOT, month_file
 
 WARDS = BOUNDARIES / "wards_2013_E07000212.geojson"
@@ -414,3 +414,32 @@ def test_a_good_zipped_shapefile_is_accepted(tmp_path, shapefile_parts) -> None:
     checked = check_layer_file(path, "ward")
     assert len(checked.features) == ward_count() and checked.rejected.empty
     assert checked.features.crs.to_epsg() == 4326
+
+
+def test_a_register_spreadsheet_over_the_limit_is_refused_without_reading_it(
+        register_db, tmp_path, monkeypatch) -> None:
+    """The equipment and checks imports (app and CLI) refuse an oversized file by its size on
+    disk, naming the file, and add nothing."""
+    from registers.imports import import_checks, import_equipment
+
+    sample = ROOT / "data" / "sample" / "registers"
+    with register_db.engine.connect() as conn:
+        before = conn.execute(select(func.count()).select_from(Equipment)).scalar()
+    monkeypatch.setenv("HOTSPOTS_MAX_UPLOAD_MB", "0.001")  # about 1 KB: the files are larger
+    for importer, name in ((import_equipment, "example_equipment.csv"),
+                           (import_checks, "example_checks.csv")):
+        copy = tmp_path / name
+        copy.write_bytes((sample / name).read_bytes())
+        assert copy.stat().st_size > 0.001 * MB
+
+        def no_reading(self):
+            raise AssertionError(f"{self} was read")
+        monkeypatch.setattr(Path, "read_bytes", no_reading)
+        result = importer(register_db.engine, copy, "upload test")
+        monkeypatch.undo()
+        monkeypatch.setenv("HOTSPOTS_MAX_UPLOAD_MB", "0.001")
+        assert result.error.startswith("the file is 0.0") and "more than the 0.001 MB" in \
+            result.error
+        assert result.accepted.empty and result.rejected.empty
+    with register_db.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(Equipment)).scalar() == before
