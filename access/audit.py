@@ -7,7 +7,6 @@ so the change and its entry land together or not at all."""
 
 from __future__ import annotations
 
-import io
 import json
 from datetime import date, datetime
 from decimal import Decimal
@@ -17,6 +16,7 @@ from sqlalchemy import Connection, Engine, select
 
 from access.roles import READ_AUDIT
 from access.scope import current_principal, require
+from present.export import safe_csv
 from store.models import AuditEntry
 
 COLUMNS = ["id", "at", "actor", "role", "action", "entity", "entity_id", "summary", "before",
@@ -88,20 +88,9 @@ def read_audit(engine: Engine, *, entity: str | None = None, actor: str | None =
 
 def audit_csv(engine: Engine, **filters) -> bytes:
     """The log as CSV (admins only; recorded as an export). Before/after are JSON text;
-    text cells that a spreadsheet would run as a formula are prefixed with '."""
+    text cells that a spreadsheet would run as a formula are guarded (present.export)."""
     frame = read_audit(engine, purpose="export", **{"limit": None, **filters})
     for column in ("before", "after"):
         frame[column] = frame[column].map(
-            lambda v: "" if v is None else json.dumps(v if not isinstance(v, str)
-                                                      else json.loads(v), ensure_ascii=False))
-    for column in ("actor", "action", "entity", "entity_id", "summary", "before", "after"):
-        frame[column] = frame[column].map(_formula_safe)
-    buffer = io.StringIO()
-    frame.to_csv(buffer, index=False)
-    return buffer.getvalue().encode("utf-8-sig")
-
-
-def _formula_safe(value: object) -> object:
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
+            lambda v: "" if v is None else json.dumps(v, ensure_ascii=False, default=str))
+    return safe_csv(frame).encode("utf-8-sig")

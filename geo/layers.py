@@ -279,9 +279,10 @@ def set_population(engine: Engine, kind: str, values: pd.DataFrame) -> int:
     table = Layer.__table__
     with engine.begin() as conn:
         updated, before, after = 0, {}, {}
+        stored = dict(conn.execute(select(table.c.code, table.c.population)
+                                   .where(table.c.kind == kind)).all())
         for code, population in zip(values["code"], values["population"], strict=True):
-            old = conn.execute(select(table.c.population).where(
-                table.c.kind == kind, table.c.code == code)).scalars().first()
+            old = stored.get(code)
             updated += conn.execute(table.update().where(
                 table.c.kind == kind, table.c.code == code).values(
                 population=int(population))).rowcount

@@ -7,11 +7,14 @@ where it is shown, never altered where it is kept.
 
 from __future__ import annotations
 
-import getpass
 import re
 from datetime import date, datetime, timedelta
 
 import pandas as pd
+from sqlalchemy import ColumnElement, Engine, Table, select
+
+from access.scope import operator
+from geo.areas import resolve_area
 
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 UK_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
@@ -28,11 +31,24 @@ class RegisterError(ValueError):
 
 
 def command_line_user() -> str:
-    """Who runs a CLI command, for `recorded_by` (sign-in replaces this in the app)."""
-    try:
-        return f"{getpass.getuser()} (command line)"
-    except Exception:  # no user name on some containers
-        return "command line"
+    """Who runs a CLI command, for `recorded_by` (the app records the signed-in user)."""
+    return operator().label
+
+
+def one_id(engine: Engine, table: Table, matches: ColumnElement[bool], area: str | None,
+           missing: str, several: str, field: str) -> int:
+    """The id of the one row of a register `matches` picks (in `area`'s borough when given):
+    `missing` or `several` (with --area advice) is the refusal otherwise."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(table.c.id, table.c.area_code).where(matches)).fetchall()
+    if area:
+        code = resolve_area(engine, area).code
+        rows = [r for r in rows if r[1] == code]
+    if not rows:
+        raise RegisterError(missing, field)
+    if len(rows) > 1:
+        raise RegisterError(f"{several}: say which with --area", field)
+    return int(rows[0][0])
 
 
 def text(value: object, field: str, *, required: bool = False, limit: int = 2000,

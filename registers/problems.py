@@ -23,7 +23,7 @@ from access.roles import MANAGE_PROBLEMS
 from access.scope import require
 from geo.areas import area_names_by_code, resolve_area
 from geo.crs import BNG, WGS84
-from registers.common import RegisterError, not_in_future, parse_date, text
+from registers.common import RegisterError, not_in_future, one_id, parse_date, text
 from registers.place_incidents import PlaceIncidents, place_incidents
 from registers.pspo import check_area
 from store.db import write_transaction
@@ -356,19 +356,9 @@ def list_problems(engine: Engine, area: str | None = None, today: date | None = 
 def find_problem_id(engine: Engine, name: str, area: str | None = None) -> int:
     """A location's id from its name (case-insensitive; the borough when two share it)."""
     table = ProblemLocation.__table__
-    with engine.connect() as conn:
-        rows = conn.execute(select(table.c.id, table.c.area_code).where(
-            func.lower(table.c.name) == str(name).strip().lower())).fetchall()
-    if area:
-        code = resolve_area(engine, area).code
-        rows = [r for r in rows if r[1] == code]
-    if not rows:
-        raise RegisterError(f"no problem location called '{name}'; `hotspots problems list` "
-                            "shows them", "name")
-    if len(rows) > 1:
-        raise RegisterError(f"several boroughs have a problem location '{name}': say which "
-                            "with --area", "name")
-    return int(rows[0][0])
+    return one_id(engine, table, func.lower(table.c.name) == str(name).strip().lower(), area,
+                  f"no problem location called '{name}'; `hotspots problems list` shows them",
+                  f"several boroughs have a problem location '{name}'", "name")
 
 
 def get_problem(engine: Engine, problem_id: int, today: date | None = None) -> ProblemRecord:

@@ -35,7 +35,14 @@ from access.scope import require
 from geo.areas import Area, area_names_by_code, resolve_area
 from geo.crs import BNG, WGS84
 from geo.layer_files import LayerError, check_layer_file
-from registers.common import RegisterError, add_years, not_in_future, parse_date, text
+from registers.common import (
+    RegisterError,
+    add_years,
+    not_in_future,
+    one_id,
+    parse_date,
+    text,
+)
 from store.db import write_transaction
 from store.models import PspoCondition, PspoEvent, PspoOrder
 
@@ -328,19 +335,10 @@ def _audit(conn: Connection, order: dict, what: str, on: date, before: dict | No
 def find_order_id(engine: Engine, reference: str, area: str | None = None) -> int:
     """An order's id from its reference (and borough, where two boroughs use the same one)."""
     orders = PspoOrder.__table__
-    with engine.connect() as conn:
-        rows = conn.execute(select(orders.c.id, orders.c.area_code).where(
-            orders.c.reference == str(reference).strip())).fetchall()
-    if area:
-        code = resolve_area(engine, area).code
-        rows = [r for r in rows if r[1] == code]
-    if not rows:
-        raise RegisterError(f"no order with reference '{reference}' in the register; "
-                            "`hotspots pspo list` shows them", "reference")
-    if len(rows) > 1:
-        raise RegisterError(f"several boroughs have an order '{reference}': say which with "
-                            "--area", "reference")
-    return int(rows[0][0])
+    return one_id(engine, orders, orders.c.reference == str(reference).strip(), area,
+                  f"no order with reference '{reference}' in the register; `hotspots pspo "
+                  "list` shows them", f"several boroughs have an order '{reference}'",
+                  "reference")
 
 
 def _locked_order(conn: Connection, order_id: int) -> dict:
