@@ -54,6 +54,7 @@ bench: setup
 	$(PY) bench/bench_access.py
 	$(PY) bench/bench_uploads.py
 	$(PY) bench/bench_app.py
+	$(PY) bench/bench_trust.py
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor data/hotspots.sqlite*

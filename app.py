@@ -1,5 +1,9 @@
 """Streamlit entry point: sign in, then the pages the user's role allows (the pages call
-library functions, which check the role again: hiding a page is for clarity, not security)."""
+library functions, which check the role again: hiding a page is for clarity, not security).
+
+The navigation is a bar across the top (a menu on a phone), so the whole width of a
+1366 x 768 projector is the page's: each page puts its own selection in a row above its
+map or table."""
 
 from __future__ import annotations
 
@@ -15,16 +19,19 @@ from access.roles import (
 )
 from access.scope import acting_as
 from present import appstate
-from present.signin import account_sidebar, go_on_to_page_asked_for, signed_in
+from present.shell import style_page
+from present.signin import go_on_to_page_asked_for, signed_in
 from views.pspo_editor import pspo_editor
 from views.users import users_page
 
-st.set_page_config(page_title="CSP hotspots", layout="wide")
+st.set_page_config(page_title="CSP hotspots", layout="wide",
+                   initial_sidebar_state="collapsed")
 
 
 def pages_for(principal: Principal) -> dict[str, list]:
-    """The navigation for a role: everyone has the meeting, action-day and register pages;
-    the PSPO editor, the Data page and Users & audit only those who may use them."""
+    """The navigation for a role: everyone has the meeting, action-day and register pages,
+    their account and the accessibility statement; the PSPO editor, the Data page and Users
+    and audit only those who may use them."""
     registers = [st.Page("views/water_safety.py", title="Water safety"),
                  st.Page("views/pspos.py", title="PSPOs")]
     if principal.can(MANAGE_PSPOS):
@@ -46,15 +53,21 @@ def pages_for(principal: Principal) -> dict[str, list]:
         admin.append(st.Page(users_page, title="Users and audit", url_path="users"))
     if admin:
         sections["Data and access"] = admin
+    sections[principal.label] = [
+        st.Page("views/account.py", title="Your account", url_path="account"),
+        st.Page("views/accessibility.py", title="Accessibility statement",
+                url_path="accessibility"),
+    ]
     return sections
 
 
+style_page()
 engine = appstate.engine()
+appstate.start_warm_up()
 principal = signed_in(engine)
 with acting_as(principal):
-    account_sidebar(engine, principal)
     sections = pages_for(principal)
-    pages = st.navigation(sections)
+    pages = st.navigation(sections, position="top")
     go_on_to_page_asked_for(pages, [p for section in sections.values() for p in section])
     try:
         pages.run()

@@ -17,7 +17,7 @@ from access.audit import record
 from access.roles import MANAGE_RESTRICTED, SEE_RESTRICTED, Principal
 from access.scope import current_principal, require
 from store.db import write_transaction
-from store.models import RestrictedCategory
+from store.models import Incident, RestrictedCategory
 
 RULES = {"hidden": "never shown", "ward": "shown only as counts per ward"}
 MATCHES = ("exact", "contains")
@@ -96,6 +96,69 @@ class Visibility:
     def restriction(self, category: str) -> str | None:
         """'hidden', 'ward' or None for this principal (None for everything when it sees all)."""
         return None if self.sees_all else rule_for(category, self.rules)
+
+
+@dataclass(frozen=True)
+class Withheld:
+    """What is left out for one principal, to say so wherever it shows counts or points:
+    the hidden rules (by the words or names they match) and the categories it sees only as
+    counts per ward or coarser, with their counts in the selection where those were given."""
+
+    role: str
+    hidden: tuple[Rule, ...] = ()
+    ward_only: tuple[tuple[str, int | None], ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.hidden or self.ward_only)
+
+    @property
+    def names(self) -> list[str]:
+        """Short names of what is left out, for a legend or a column."""
+        return [name for name, _ in self.ward_only] + [_rule_text(r) for r in self.hidden]
+
+    def sentence(self, where: str = "here") -> str:
+        """One plain sentence, e.g. 'Left out here for your role (viewer): Violence and sexual
+        offences (2,391 in this selection; shown only as counts per ward, on the JAG report)
+        and any category whose name contains "domestic".'"""
+        if not self:
+            return ""
+        parts = []
+        for name, count in self.ward_only:
+            counted = "" if count is None else f"{count:,} in this selection; "
+            parts.append(f"{name} ({counted}shown to your role only as counts per ward, on "
+                         "the JAG report and the Overview)")
+        if self.hidden:
+            parts.append(" and ".join(_rule_text(r) for r in self.hidden)
+                         + " (not shown to your role)")
+        listed = "; ".join(parts)
+        return f"Left out {where} for your role ({self.role}): {listed}."
+
+
+def _rule_text(rule: Rule) -> str:
+    return f"'{rule.pattern}'" if rule.match == "exact" else \
+        f"any category whose name contains '{rule.pattern}'"
+
+
+def withheld(engine: Engine, counts: dict[str, int] | None = None,
+             principal: Principal | None = None) -> Withheld:
+    """What `principal` (default: the one acting) does not see as points. The ward-only
+    categories are named as they appear in the data (the principal may know them: it sees
+    their counts); `counts` gives their counts in a selection, where the caller has them."""
+    principal = principal or current_principal()
+    seen = visibility(engine, principal)
+    if seen.sees_all or not seen.rules:
+        return Withheld(principal.role or "")
+    t = Incident.__table__
+    query = select(t.c.category).distinct().order_by(t.c.category)
+    allowed = seen.count_filter(t.c.category)
+    if allowed is not None:
+        query = query.where(allowed)
+    with engine.connect() as conn:
+        present = [row[0] for row in conn.execute(query)]
+    ward_only = tuple((name, (counts or {}).get(name) if counts is not None else None)
+                      for name in present if seen.restriction(name) == "ward")
+    hidden = tuple(r for r in seen.rules if r.rule == "hidden")
+    return Withheld(principal.role or "", hidden, ward_only)
 
 
 def restriction_rules(engine: Engine) -> tuple[Rule, ...]:

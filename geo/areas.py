@@ -56,7 +56,7 @@ def resolve_area(engine: Engine, name_or_code: str) -> Area:
     if match.empty:
         known = ", ".join(f"{n} ({c})" for n, c in zip(areas["name"], areas["code"], strict=True))
         raise UnknownAreaError(f"no area called '{name_or_code}'. Known areas: {known or 'none'}."
-                               " Load one with `hotspots layers add area FILE --name NAME`.")
+                               " Load its boundary as an Area layer file (Data page, Layers).")
     row = match.iloc[0]
     boundary = gpd.GeoSeries([row.geometry], crs=match.crs).to_crs(BNG).iloc[0]
     water = load_layer(engine, "water").to_crs(BNG)

@@ -37,13 +37,27 @@ def label_hotspots(hotspots: gpd.GeoDataFrame, incidents: gpd.GeoDataFrame,
                            labelled[["rank", "geometry"]], predicate="intersects")
         joined = joined.sort_values("rank")
         joined = joined[~joined.index.duplicated(keep="first")]
-        labelled["top_types"] = labelled["rank"].map(
-            joined.groupby("rank")["category"].agg(lambda s: _top(s, top))).fillna("")
+        labelled["top_types"] = labelled["rank"].map(_tops(joined, "category", top)).fillna("")
         labelled["top_location"] = labelled["rank"].map(
-            joined.groupby("rank")["location"].agg(lambda s: _top(s.dropna(), 1))).fillna("")
+            _tops(joined.dropna(subset=["location"]), "location", 1)).fillna("")
     return labelled
 
 
-def _top(values: pd.Series, n: int) -> str:
-    counts = values.value_counts().head(n)
-    return "; ".join(f"{name} ({count})" for name, count in counts.items())
+def _tops(joined: pd.DataFrame, column: str, n: int) -> pd.Series:
+    """Per hotspot rank, its `n` commonest values of `column` as "Name (count); ...", most
+    first, ties in the order they first occur (as value_counts gives them). One grouping for
+    all hotspots: a groupby-apply per hotspot took 0.3 s of a 0.57 s hotspot run."""
+    if joined.empty:
+        return pd.Series(dtype=object)
+    frame = pd.DataFrame({"rank": joined["rank"].to_numpy(),
+                          "value": joined[column].to_numpy(),
+                          "order": range(len(joined))})
+    counts = frame.groupby(["rank", "value"], sort=False).agg(
+        n=("order", "size"), first=("order", "min")).reset_index()
+    counts = counts.sort_values(["rank", "n", "first"], ascending=[True, False, True])
+    counts = counts.groupby("rank", sort=False).head(n)
+    texts: dict[int, list[str]] = {}
+    for rank, value, n_found in zip(counts["rank"].to_numpy(), counts["value"].to_numpy(),
+                                    counts["n"].to_numpy(), strict=True):
+        texts.setdefault(int(rank), []).append(f"{value} ({n_found})")
+    return pd.Series({rank: "; ".join(parts) for rank, parts in texts.items()}, dtype=object)

@@ -47,8 +47,8 @@ AREA_KINDS = ("ward", "lsoa", "town-centre", "pspo")
 REPLACED_BY_AREA = ("ward", "lsoa")
 POPULATION_FIELDS = (r"population", r"pop(ulation)?_?\d{0,4}", r"usual_?residents",
                      r"all[ _]?ages", r"residents", r"observation")
-OLD_WARDS_NOTE = ("2013 ward boundaries: {name} has been re-warded since; load current wards "
-                  "with `hotspots layers add ward FILE`")
+OLD_WARDS_NOTE = ("2013 ward boundaries: {name} has been re-warded since; load the current "
+                  "wards as a Wards layer file (Data page, Layers)")
 BUNDLED_SOURCE = "ONS/OS boundaries (OGL v3), via martinjc/UK-GeoJSON"
 THAMES_SOURCE = "River Thames water polygons, © OpenStreetMap contributors (ODbL)"
 
@@ -186,8 +186,8 @@ def assign_parents(engine: Engine, layer: LayerFile, parent: str | None = None) 
         wanted = parent.strip().lower()
         areas = areas[(areas["name"].str.lower() == wanted) | (areas["code"].str.lower() == wanted)]
         if areas.empty:
-            raise LayerError(f"no area called '{parent}'; load it first with "
-                             "`hotspots layers add area FILE --name NAME`")
+            raise LayerError(f"no area called '{parent}'; load its boundary first as an "
+                             "Area layer file (Data page, Layers)")
     features = layer.features.to_crs(BNG)
     areas_bng = areas.to_crs(BNG)
     best = []
@@ -272,9 +272,11 @@ def list_layers(engine: Engine) -> pd.DataFrame:
     return frame
 
 
-def set_population(engine: Engine, kind: str, values: pd.DataFrame) -> int:
-    """Set the population of features of a kind from a frame of code, population; returns
-    how many features were updated (codes not loaded are the caller's to report)."""
+def set_population(engine: Engine, kind: str, values: pd.DataFrame,
+                   notes: pd.DataFrame | None = None) -> int:
+    """Set the population of features of a kind from a frame of code, population (and, from
+    `notes`, a frame of code, note, each feature's note: how its population was found);
+    returns how many features were updated (codes not loaded are the caller's to report)."""
     require(MANAGE_LAYERS)
     table = Layer.__table__
     with engine.begin() as conn:
@@ -288,6 +290,10 @@ def set_population(engine: Engine, kind: str, values: pd.DataFrame) -> int:
                 population=int(population))).rowcount
             if old != int(population):
                 before[str(code)], after[str(code)] = old, int(population)
+        if notes is not None:
+            for code, note in zip(notes["code"], notes["note"], strict=True):
+                conn.execute(table.update().where(table.c.kind == kind, table.c.code == code)
+                             .values(note=None if pd.isna(note) else str(note)))
         record(conn, "population set", "layer", kind, before=before, after=after,
                summary=f"population of {updated} {kind} features set "
                        f"({len(after)} changed)")

@@ -8,15 +8,17 @@ from __future__ import annotations
 import inspect
 
 from hotspots.dbscan import hotspot_dbscan
+from hotspots.forecast import hotspot_forecast
 from hotspots.gistar import hotspot_gistar
 from hotspots.grid import hotspot_grid
 from hotspots.hdbscan import hotspot_hdbscan
-from hotspots.kde import hotspot_kde
+from hotspots.kde import DensitySurface, density_surface, hotspot_kde
 from hotspots.result import HOTSPOT_COLUMNS, select_coverage
 from hotspots.weighted import hotspot_weighted
 
 METHODS = {
     "weighted": hotspot_weighted,
+    "forecast": hotspot_forecast,
     "grid": hotspot_grid,
     "kde": hotspot_kde,
     "dbscan": hotspot_dbscan,
@@ -25,7 +27,8 @@ METHODS = {
 }
 
 METHOD_NAMES = {
-    "weighted": "Weighted counts (pooled, smoothed)",
+    "weighted": "Where it happened most (weighted counts)",
+    "forecast": "Where it is likely next month (pooled forecast)",
     "grid": "Grid counts",
     "kde": "Kernel density",
     "dbscan": "DBSCAN clusters",
@@ -44,6 +47,7 @@ def takes_cell_size(method: str) -> bool:
     return "cell_size" in method_options(method)
 
 
-__all__ = ["HOTSPOT_COLUMNS", "METHODS", "METHOD_NAMES", "hotspot_dbscan", "hotspot_gistar",
-           "hotspot_grid", "hotspot_hdbscan", "hotspot_kde", "hotspot_weighted",
-           "method_options", "select_coverage", "takes_cell_size"]
+__all__ = ["HOTSPOT_COLUMNS", "METHODS", "METHOD_NAMES", "DensitySurface", "density_surface",
+           "hotspot_dbscan", "hotspot_forecast", "hotspot_gistar", "hotspot_grid",
+           "hotspot_hdbscan", "hotspot_kde", "hotspot_weighted", "method_options",
+           "select_coverage", "takes_cell_size"]

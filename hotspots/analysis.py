@@ -17,6 +17,7 @@ from geo.context import incidents_frame, label_hotspots
 from geo.crs import BNG
 from geo.joins import DEFAULT_FRONTAGE_M, attribute_incidents, context_layers
 from hotspots import METHODS, method_options
+from hotspots.captions import listed_parameters, ranking_sentence
 from hotspots.change import hotspot_change, hotspot_classify
 from hotspots.evaluate import (
     ALL_CRIME,
@@ -26,13 +27,16 @@ from hotspots.evaluate import (
     rolling_origin,
     summarise,
 )
+from hotspots.kde import DensitySurface, density_surface
 from hotspots.repeat import repeat_locations
 from hotspots.result import HotspotInputError, select_coverage
 from store.incidents import load_incidents
 
-# The method with the best mean out-of-sample PEI* on the bundled Surrey sample, for all crime
-# and for each crime type (not on every borough and month: README "Which method";
-# `hotspots evaluate` measures it on your own data).
+# Hotspots of what was asked for: every hotspot holds the chosen crime, ranked by its count
+# (hotspots.weighted). Out of sample on the bundled Surrey sample it is never behind grid counts
+# (README "Which method"; `hotspots evaluate` measures it on your own data). The pooled
+# forecast ("forecast") predicts next month better for sparse types but shows squares without
+# the chosen crime, so it is a named choice, not the default.
 DEFAULT_METHOD = "weighted"
 DEFAULT_COVERAGE = 0.01
 DEFAULT_TRAIN_MONTHS = 12
@@ -56,14 +60,28 @@ class HotspotReport:
         """The method's parameters, including those chosen by rule."""
         return dict(self.hotspots.attrs.get("parameters", {}))
 
+    @property
+    def ranking(self) -> str:
+        """What the ranking rests on, in plain English, for the crime chosen."""
+        return ranking_sentence(self.method, self.parameters, self.categories)
+
     def caption(self) -> str:
-        """One line for under the map: method, parameters, selection and data."""
-        params = ", ".join(f"{k} = {v}" for k, v in self.parameters.items())
+        """One line for under the map: method, selection, data, what the ranking rests on,
+        and the parameters."""
         types = ", ".join(self.categories) if self.categories else "all crime and ASB"
         return (f"{self.method} hotspots for {self.area.name}, {self.month_from} to "
                 f"{self.month_to}, {types}; {len(self.incidents):,} incidents; "
-                f"{len(self.hotspots)} hotspots shown. Parameters: {params}. "
+                f"{len(self.hotspots)} hotspots shown. {self.ranking} Parameters: "
+                f"{listed_parameters(self.parameters)}. "
                 "Distances in metres on British National Grid (EPSG:27700).")
+
+    def density(self) -> DensitySurface:
+        """The kernel density surface of the incidents over the area: the KDE method's own
+        surface, or one by the same street-scale rules for any other method (heat layer)."""
+        surface = self.hotspots.attrs.get("surface")
+        if isinstance(surface, DensitySurface):
+            return surface
+        return density_surface(self.incidents, self.area.boundary)
 
 
 def find_hotspots(engine: Engine, area: str, month_from: str, month_to: str,
@@ -86,12 +104,12 @@ def find_hotspots(engine: Engine, area: str, month_from: str, month_to: str,
     if coverage:
         found = select_coverage(found, place.land_area_m2, coverage)
         notes.append(found.attrs.get("message", ""))
-    pooled = "background" in params
-    borrowed = int((found["count"] == 0).sum()) if pooled and len(found) else 0
-    if borrowed:
-        notes.append(f"{borrowed} of the {len(found)} hotspots had none of the selected crime "
-                     "types in the period: they are there because all crime concentrates there "
-                     "(pooling), which predicted the next month better on past data")
+    borrowed = int((found["count"] == 0).sum()) if len(found) else 0
+    if borrowed and method == "forecast":
+        notes.append(f"{borrowed} of the {len(found)} squares had none of the selected crime "
+                     "types in the period: this is a forecast of where they are likely next "
+                     "month, from all crime there (pooling); choose the default method for "
+                     "places where they happened")
     layers = context_layers(engine, place, frontage_m)
     labelled = label_hotspots(found, points, layers)
     points = gpd.GeoDataFrame(attribute_incidents(points, layers), geometry="geometry", crs=BNG)

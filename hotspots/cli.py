@@ -65,10 +65,12 @@ def main() -> None:
               help="Import the bundled police.uk sample (Spelthorne, Runnymede, Woking) and "
                    "the EXAMPLE PSPO and water-safety registers.")
 def setup(sample: bool) -> None:
-    """Create or upgrade the database, load bundled boundaries and the sample data, and make
-    the first admin (its password from HOTSPOTS_ADMIN_PASSWORD, else printed once)."""
+    """Create or upgrade the database, load bundled boundaries, Census 2021 populations and the
+    sample data, and make the first admin (its password from HOTSPOTS_ADMIN_PASSWORD, else
+    printed once)."""
     from access.accounts import ensure_first_admin
     from geo.layers import seed_bundled_layers
+    from geo.population import load_census_population, needs_population
     from ingest.run import ingest_paths
     from registers.example import seed_example_registers
     from store.db import database_url
@@ -93,6 +95,9 @@ def setup(sample: bool) -> None:
         examples = seed_example_registers(engine)
         click.echo("EXAMPLE registers (marked as examples everywhere): " + ", ".join(
             f"{count} {what}" for what, count in examples.items()) + " added")
+    if needs_population(engine):
+        match = load_census_population(engine)
+        click.echo(f"\nPopulations loaded (rates per 1,000 residents): {match.summary()}")
 
 
 def _progress_bar():
@@ -493,17 +498,22 @@ def summary(area: str, by: str, month_from: str, month_to: str, crime_types: tup
             frontage: float, as_json: bool, out: str | None) -> None:
     """Incidents per ward, LSOA, town centre, river frontage or PSPO: by crime type, per km²,
     per 1,000 residents (where populations are loaded) and as a share of the borough."""
+    from report.currency import data_currency
     from report.summary import summarise
 
-    result = summarise(_engine(), area, by, month_from, month_to, list(crime_types) or None,
+    engine = _engine()
+    result = summarise(engine, area, by, month_from, month_to, list(crime_types) or None,
                        frontage)
+    fresh = data_currency(engine, result.area)
     title = f"{result.area.name} by {by}, {month_from} to {month_to}"
     if out:
-        _write_report(result.table, out, title, result.notes, f"By {by}")
+        _write_report(result.table, out, title, [fresh.sentence() + ".", *result.notes],
+                      f"By {by}")
     if as_json:
-        click.echo(json.dumps(result.to_dict()))
+        click.echo(json.dumps(result.to_dict() | {"currency": fresh.to_dict()}))
         return
     click.echo(title)
+    click.echo(fresh.sentence() + ".")
     view = result.overview()
     click.echo(f"{'unit':<45}{'incidents':>10}{'share':>8}{'per km²':>9}{'per 1,000':>10}"
                "  top crime types")
@@ -542,28 +552,48 @@ def compare(area: str, to_month: str, months: int, since: str | None, by: str | 
     last JAG against a year before), number and % change, RAG against targets."""
     from report.compare import RAG_RULE
     from report.compare import compare as compare_periods_table
+    from report.currency import data_currency
 
+    engine = _engine()
     targets = _targets(target_items, targets_file)
-    result = compare_periods_table(_engine(), area, to_month, months, by, targets, since,
+    result = compare_periods_table(engine, area, to_month, months, by, targets, since,
                                    list(crime_types) or None)
+    fresh = data_currency(engine, result.area)
     if out:
-        _write_report(result.table, out, result.title(), [*result.notes, RAG_RULE],
-                      "Comparison")
+        _write_report(result.table, out, result.title(),
+                      [fresh.sentence() + ".", *result.notes, RAG_RULE], "Comparison")
     if as_json:
-        click.echo(json.dumps(result.to_dict()))
+        click.echo(json.dumps(result.to_dict() | {"currency": fresh.to_dict()}))
         return
     click.echo(result.title())
-    click.echo(f"{'line':<60}{'current':>8}{'previous':>9}{'change':>8}{'%':>8}  rag")
+    click.echo(fresh.sentence() + ".")
+    rates = result.table["population"].notna().any()
+    click.echo(f"{'line':<50}{'current':>8}{'previous':>9}{'change':>8}{'%':>8}  {'rag':<7}"
+               + (f"{'now/1k':>7}{'was/1k':>7}  " if rates else "") + "reading")
     for _, r in result.table.iterrows():
         line = r["crime_type"] if not by else f"{r['unit']} / {r['crime_type']}"
         change = "" if r["change"] is None or r["change"] != r["change"] else f"{r['change']:+,}"
-        pct = "NA" if r["change_pct"] is None or r["change_pct"] != r["change_pct"] else \
-            f"{r['change_pct']:+.0f}%"
-        click.echo(f"{line[:59]:<60}{r['current']:>8,}{r['previous']:>9,}{change:>8}{pct:>8}"
-                   f"  {r['rag']}{' *' if r['significant'] else ''}")
+        pct = _percent(r["change_pct"])
+        rag = f"{r['rag']}{' *' if r['significant'] else ''}"
+        per = "".join(f"{_rate(r[c]):>7}" for c in ("current_per_1000", "previous_per_1000")) \
+            + "  " if rates else ""
+        click.echo(f"{line[:49]:<50}{r['current']:>8,}{r['previous']:>9,}{change:>8}{pct:>8}  "
+                   f"{rag:<7}{per}{r['reading']}")
     for note in result.notes:
         click.echo(f"Note: {note}")
     click.echo("* change beyond chance at 95% (exact Poisson test)")
+
+
+def _percent(value) -> str:
+    """A % change for the terminal: NA when there is none, one decimal below 1%."""
+    if value is None or value != value:
+        return "NA"
+    return f"{value:+.1f}%" if abs(value) < 1 else f"{value:+.0f}%"
+
+
+def _rate(value) -> str:
+    """A rate per 1,000 residents for the terminal ('' when there is none)."""
+    return "" if value is None or value != value else f"{value:.1f}"
 
 
 @main.command()

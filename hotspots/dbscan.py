@@ -83,7 +83,8 @@ def hotspot_dbscan(incidents: pd.DataFrame, area: BaseGeometry, eps: float | Non
     min_samples = int(min_samples) if min_samples else set_min_samples(len(xy), land, eps)
     if min_samples < 1:
         raise HotspotInputError("min_samples must be at least 1 incident")
-    params = {"eps_m": eps, "eps_rule": eps_rule, "min_samples": min_samples,
+    params = {"ranking": "incidents inside each cluster of nearby locations",
+              "eps_m": eps, "eps_rule": eps_rule, "min_samples": min_samples,
               "min_samples_rule": ms_rule, "distinct_locations": int(len(unique))}
     labels = DBSCAN(eps=eps, min_samples=min_samples).fit(unique, sample_weight=weights).labels_
     if not (labels >= 0).any():

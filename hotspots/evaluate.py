@@ -52,7 +52,8 @@ class Candidate:
 
 
 def default_candidates() -> list[Candidate]:
-    """Every method with its stated rules, plus the weighted-count forecast."""
+    """Every method with its stated rules: the default weighted counts, and the pooled
+    forecast beside them so its gain is measured."""
     return [
         Candidate("grid counts", "grid"),
         Candidate("hex grid counts", "grid", {"shape": "hex"}),
@@ -62,6 +63,7 @@ def default_candidates() -> list[Candidate]:
         Candidate("HDBSCAN", "hdbscan"),
         Candidate("Gi*", "gistar"),
         Candidate("weighted counts", "weighted"),
+        Candidate("pooled forecast", "forecast"),
     ]
 
 

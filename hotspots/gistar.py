@@ -127,7 +127,10 @@ def land_cells(area: BaseGeometry, cell_size: float | None = None,
     params = {"cell_size_m": cell_size, "cell_size_rule": cell_rule,
               "neighbours": f"{k} nearest cells" if k else f"within {distance:g} m",
               "neighbours_rule": "given" if k else band_rule,
-              "p_adjust": "Benjamini-Hochberg FDR" if fdr else "none", "cells": int(land.sum())}
+              "p_adjust": "Benjamini-Hochberg FDR" if fdr else "none", "cells": int(land.sum()),
+              "ranking": "the Gi* z-score: how far a square and its neighbours together hold "
+                         "more incidents than the area's average; only squares beyond chance "
+                         "(90% confidence or more) are shown"}
     if len(rows) < 3:
         raise HotspotInputError(f"only {len(rows)} cells of {cell_size:g} m fit on this "
                                 "area's land; Gi* needs more: use smaller cells")

@@ -62,7 +62,9 @@ def hotspot_grid(incidents: pd.DataFrame, area: BaseGeometry, cell_size: float |
         raise HotspotInputError(f"cell shape must be 'square' or 'hex', not '{shape}'")
     check_area(area)
     cell_size, rule = choose_cell_size(area, cell_size)
-    params = {"cell_size_m": cell_size, "cell_size_rule": rule, "shape": shape}
+    params = {"cell_size_m": cell_size, "cell_size_rule": rule, "shape": shape,
+              "ranking": f"incidents in each {'hexagon' if shape == 'hex' else 'square'}, "
+                         "per km²; ties listed west to east"}
     Raster.over(area, cell_size)  # refuses a grid too big for memory before any work
     xy = points_xy(incidents)
     if len(xy) == 0:

@@ -59,7 +59,8 @@ def hotspot_hdbscan(incidents: pd.DataFrame, area: BaseGeometry,
         len(xy), land, scale)
     samples_rule = "given" if min_samples else "equal to min_cluster_size"
     min_samples = int(min_samples) if min_samples else min_cluster_size
-    params = {"min_cluster_size": min_cluster_size, "min_cluster_size_rule": size_rule,
+    params = {"ranking": "incidents inside each cluster of nearby locations",
+              "min_cluster_size": min_cluster_size, "min_cluster_size_rule": size_rule,
               "min_samples": min_samples, "min_samples_rule": samples_rule,
               "distinct_locations": int(len(unique))}
     if len(unique) == 1:

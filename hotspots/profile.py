@@ -63,8 +63,8 @@ def hotspot_profile(report: HotspotReport, rank: int) -> HotspotProfile:
     row = found.iloc[0]
     outline = row.geometry
     points = report.incidents
-    inside = points[shapely.intersects_xy(outline, points["easting"].to_numpy(),
-                                        points["northing"].to_numpy())]
+    inside = points[inside_outline(outline, points["easting"].to_numpy(),
+                                   points["northing"].to_numpy())]
     inside = pd.DataFrame(inside.drop(columns="geometry", errors="ignore"))
     by_type = (inside["category"].value_counts().rename_axis("crime_type").reset_index(
         name="count"))
@@ -88,6 +88,17 @@ def hotspot_profile(report: HotspotReport, rank: int) -> HotspotProfile:
                           repeat_locations(inside, top=10), inside, notes)
 
 
+def inside_outline(outline: BaseGeometry, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Which points a hotspot holds, counted as its method counted them: a square cell holds
+    the points on its west and south edges but not those on its east and north edges (so a
+    police.uk snap point on a shared edge counts in one cell, as in the hotspot's count and
+    tooltip); any other outline holds the points inside it or on its edge."""
+    minx, miny, maxx, maxy = outline.bounds
+    if abs(outline.area - (maxx - minx) * (maxy - miny)) < 1e-6 * max(outline.area, 1.0):
+        return (x >= minx) & (x < maxx) & (y >= miny) & (y < maxy)
+    return shapely.intersects_xy(outline, x, y)
+
+
 def trend_text(counts: np.ndarray) -> str:
     """Rising, falling or no clear change: the second half of the months against the first,
     with an exact Poisson test (the middle month of an odd run counts in neither)."""
@@ -104,8 +115,8 @@ def trend_text(counts: np.ndarray) -> str:
     verdict = (f"{direction}: {second} in the last {half} months against {first} in the first "
                f"{half}{change}")
     if p < 0.05:
-        return f"{verdict}, beyond chance (p = {p:.3f})."
-    return f"{verdict}; within chance (p = {p:.2f}), so no clear change."
+        return f"{verdict}: more than chance would explain."
+    return f"{verdict}: within what chance would give, so no clear change."
 
 
 def adoption_origin(report: HotspotReport, rank: int) -> str:

@@ -48,19 +48,25 @@ def unique_pairs(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def make_result(geometries: list, counts: np.ndarray, scores: np.ndarray, method: str,
-                parameters: dict, message: str = "") -> gpd.GeoDataFrame:
-    """Assemble and rank a result: highest score first, ties broken by count then position."""
+                parameters: dict, message: str = "",
+                rank_keys: list[np.ndarray] | None = None) -> gpd.GeoDataFrame:
+    """Assemble and rank a result: highest score first, ties broken by count then position
+    (west to east, then south to north). `rank_keys` ranks by those arrays instead (highest
+    first, the first array first), then by position."""
+    counts = np.asarray(counts, dtype=int)
     frame = gpd.GeoDataFrame({
-        "count": np.asarray(counts, dtype=int),
+        "count": counts,
         "score": np.round(np.asarray(scores, dtype=float), 4),
         "method": method,
         "parameters": json.dumps(parameters, sort_keys=True),
     }, geometry=list(geometries), crs=BNG)
     if len(frame):
         cx = frame.geometry.centroid
-        frame = frame.assign(_x=cx.x, _y=cx.y).sort_values(
-            ["score", "count", "_x", "_y"], ascending=[False, False, True, True]
-        ).drop(columns=["_x", "_y"])
+        keys = [frame["score"].to_numpy(), counts] if rank_keys is None else list(rank_keys)
+        # np.lexsort sorts by the last key first: position last, then the keys reversed
+        order = np.lexsort([cx.y.to_numpy(), cx.x.to_numpy(),
+                            *[-np.asarray(k, dtype=float) for k in reversed(keys)]])
+        frame = frame.iloc[order]
     frame["rank"] = np.arange(1, len(frame) + 1)
     frame = frame.reset_index(drop=True)[HOTSPOT_COLUMNS]
     frame.attrs["message"] = message

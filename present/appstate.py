@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 import threading
+import time
+from datetime import date
 from typing import NamedTuple
 
 import folium
@@ -21,7 +23,8 @@ from sqlalchemy import Engine, case, func, select
 from streamlit_folium import st_folium
 
 from access.accounts import ensure_first_admin
-from access.restricted import visibility
+from access.restricted import Withheld, visibility, withheld
+from access.roles import Principal
 from access.scope import SYSTEM, acting_as, current_principal
 from geo.areas import area_names, area_names_by_code, resolve_area
 from geo.crs import WGS84
@@ -36,11 +39,14 @@ from hotspots.analysis import (
     find_hotspots,
 )
 from hotspots.repeat import repeat_locations
-from present.map import build_map
+from present.export import hotspots_csv, hotspots_geojson
+from present.heat import HeatPicture
+from present.map import base_map, selection_layers, surface_picture
 from registers.checks import due_report
 from registers.problems import list_problems
 from report.compare import Comparison, Target, compare
 from report.concentration import DEFAULT_CELL_M, concentration
+from report.currency import Currency, data_currency
 from report.summary import Summary, summarise
 from report.themes import ThemeTable, theme_table
 from store.db import get_engine, migrate
@@ -168,43 +174,96 @@ def hotspot_report(area: str, month_from: str, month_to: str, crime_types: tuple
                          coverage_share, frontage_m=frontage_m, **dict(params))
 
 
-def show_shared_map(fmap: folium.Map, **kwargs) -> dict | None:
-    """st_folium for a map shared between runs and sessions (a cached one). st_folium renames
-    the map's elements while it renders, so one run renders at a time and the names are put
-    back afterwards; cheaper than copying the map (its GeoJSON) for every run."""
-    elements, pending = [], [fmap]
+def show_shared_map(fmap: folium.Map, layers: list[folium.FeatureGroup] | None = None,
+                    **kwargs) -> dict | None:
+    """st_folium for a map shared between runs and sessions (a cached one), with `layers`
+    (cached feature groups, e.g. a selection's) sent as streamlit-folium's
+    feature_group_to_add: a filter change then sends only those, and the map already drawn
+    in the browser stays (no new map, no lost click). st_folium renames the elements while
+    it renders and adds the groups and the layer control to the map, so one run renders at a
+    time and the names and the map's children are put back afterwards."""
+    elements, pending = [], [fmap, *(layers or [])]
     while pending:
         element = pending.pop()
         elements.append(element)
         pending.extend(getattr(element, "_children", {}).values())
     names = [element._id for element in elements]
+    children = dict(fmap._children)
+    parents = [(group, group._parent) for group in layers or []]
+    if layers:
+        kwargs.update(feature_group_to_add=layers,
+                      layer_control=folium.LayerControl(collapsed=True))
     with _RENDER_LOCK:
         try:
-            return st_folium(fmap, **kwargs)
+            # the whole page of a shared map is rendered once; st_folium renders its map
+            # and scripts again anyway (a third of a filter change's server time, saved)
+            if not getattr(fmap, "_csp_rendered", False):
+                fmap.get_root().render()
+                fmap._csp_rendered = True
+            return st_folium(fmap, render=False, **kwargs)
         finally:
             for element, name in zip(elements, names, strict=True):
                 element._id = name
+            fmap._children = children
+            for group, parent in parents:
+                group._parent = parent
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
-def hotspot_map(area: str, month_from: str, month_to: str, crime_types: tuple[str, ...],
+def hotspot_base_map(area: str, version: Version, frontage_m: float, month: str,
+                     equipment_version: tuple[int, int, int], problems: int) -> folium.Map:
+    """The hotspot page's map without the selection's layers: the area's layers, the
+    equipment's states for `month` and the open problem locations, sized to the window.
+    Built once per area (and register version), shared: show it with show_shared_map and
+    the selection's layers (hotspot_layers)."""
+    context = context_layers(area, version, frontage_m)
+    code = resolve_area(engine(), area).code
+    return base_map(context.boundary, context.wards, context.water,
+                    town_centres=context.town_centres, frontage=context.frontage,
+                    pspos=context.pspos, frontage_m=frontage_m,
+                    equipment=equipment_states(code, month, equipment_version),
+                    equipment_shown=False, cctv=context.cctv,
+                    problems=problem_outlines(code, problems), fit_window=True,
+                    label=f"Hotspot map of {area}", layer_control=False)
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def hotspot_layers(area: str, month_from: str, month_to: str, crime_types: tuple[str, ...],
+                   method: str, coverage_share: float,
+                   params: tuple[tuple[str, float | int | str], ...], version: Version,
+                   frontage_m: float) -> list[folium.FeatureGroup]:
+    """A selection's layers for the hotspot map: its heat picture, hotspots and the busiest
+    streets' names, with the key's entries and what the role does not see. Shared."""
+    args = (area, month_from, month_to, crime_types, method, coverage_share, params, version,
+            frontage_m)
+    report = hotspot_report(*args)
+    withheld = withheld_text(area, month_from, month_to, crime_types, where="from this map")
+    return selection_layers(report.hotspots, heat_surface(*args), repeats(*args), [withheld])
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def heat_surface(area: str, month_from: str, month_to: str, crime_types: tuple[str, ...],
                  method: str, coverage_share: float,
                  params: tuple[tuple[str, float | int | str], ...], version: Version,
-                 frontage_m: float, month: str, equipment_version: tuple[int, int, int],
-                 problems: int) -> folium.Map:
-    """The hotspot map for a selection, built once (half a second, mostly folium compiling
-    its templates): the report's heat and hotspots over the area's layers, the equipment's
-    states for `month` and the open problem locations. Keyed on the registers' versions so a
-    new check or adoption redraws it. Shared: show it with show_shared_map."""
+                 frontage_m: float) -> HeatPicture | None:
+    """The heat picture of the selection: for kernel density, the very surface its hotspots
+    were taken from; for the other methods, the same street-scale density rule."""
     report = hotspot_report(area, month_from, month_to, crime_types, method, coverage_share,
                             params, version, frontage_m)
-    context = context_layers(area, version, frontage_m)
-    return build_map(context.boundary, context.wards, context.water, report.incidents,
-                     report.hotspots, town_centres=context.town_centres,
-                     frontage=context.frontage, pspos=context.pspos, frontage_m=frontage_m,
-                     equipment=equipment_states(report.area.code, month, equipment_version),
-                     equipment_shown=False, cctv=context.cctv,
-                     problems=problem_outlines(report.area.code, problems))
+    return surface_picture(report.density())
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def hotspot_files(area: str, month_from: str, month_to: str, crime_types: tuple[str, ...],
+                  method: str, coverage_share: float,
+                  params: tuple[tuple[str, float | int | str], ...], version: Version,
+                  frontage_m: float, withheld: str) -> tuple[str, str]:
+    """The selection's hotspots as GeoJSON and CSV (saying what the role does not see), made
+    once per selection: ready when the button is pressed, whatever the server is doing."""
+    report = hotspot_report(area, month_from, month_to, crime_types, method, coverage_share,
+                            params, version, frontage_m)
+    return (hotspots_geojson(report.hotspots, notes=[withheld]),
+            hotspots_csv(report.hotspots, note=withheld))
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -212,10 +271,11 @@ def repeats(area: str, month_from: str, month_to: str, crime_types: tuple[str, .
             method: str, coverage_share: float,
             params: tuple[tuple[str, float | int | str], ...], version: Version,
             frontage_m: float) -> gpd.GeoDataFrame:
-    """The selection's top 10 repeat locations, cached with the report."""
+    """The selection's top 15 repeat locations (the map names their streets; the page lists
+    the top 10), cached with the report."""
     report = hotspot_report(area, month_from, month_to, crime_types, method, coverage_share,
                             params, version, frontage_m)
-    return repeat_locations(report.incidents, top=10)
+    return repeat_locations(report.incidents, top=15)
 
 
 @st.cache_data(show_spinner="Measuring accuracy: fitting every method on the months before "
@@ -332,6 +392,49 @@ def problem_outlines(area_code: str, version: int) -> gpd.GeoDataFrame:
     return problems[["name", "geometry"]]
 
 
+@st.cache_data(show_spinner=False, max_entries=64)
+def withheld_here(area: str | None, month_from: str | None, month_to: str | None,
+                  version: Version) -> Withheld:
+    """What the signed-in role does not see as points, with the counts of the categories it
+    sees by ward in the selection (area and months) where one is given. Keyed on the data
+    version, which holds what the role may see."""
+    eng = engine()
+    bare = withheld(eng)
+    if not bare.ward_only or area is None:
+        return bare
+    names = [name for name, _ in bare.ward_only]
+    points = area_incidents(eng, resolve_area(eng, area), month_from, month_to, names,
+                            for_ward_counts=True)
+    counts = points["category"].value_counts()
+    return withheld(eng, {name: int(counts.get(name, 0)) for name in names})
+
+
+def withheld_text(area: str | None = None, month_from: str | None = None,
+                  month_to: str | None = None, crime_types: tuple[str, ...] = (),
+                  where: str = "here") -> str:
+    """The sentence saying what the signed-in role does not see ('' when it sees all, or when
+    crime types are chosen: the role can only choose types it sees)."""
+    if crime_types:
+        return ""
+    return withheld_here(area, month_from, month_to, data_version()).sentence(where)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _currency(area: str | None, day: date, version: Version) -> Currency:
+    return data_currency(engine(), area, day)
+
+
+def currency_text(area: str | None = None) -> str:
+    """How current the data is, for every page with incident counts: the latest police.uk
+    month loaded (for the area) and how many months before today that is; past three months
+    it says so."""
+    found = _currency(area, date.today(), data_version())
+    text = found.sentence() + "."
+    if found.stale and found.latest:
+        text += " That is more than three months old: import the latest police.uk months."
+    return text
+
+
 def current_user() -> str:
     """Who is using the app, for `recorded_by` on register changes: the signed-in user."""
     return current_principal().label
@@ -363,6 +466,61 @@ def data_or_stop() -> tuple[tuple, list[str], list[str]]:
     area_list = areas(version)
     if not months or not area_list:
         st.warning("No incidents imported yet. Open the **Data** page to import police.uk or "
-                   "council files, or run `hotspots setup` to load the bundled sample.")
+                   "council files.")
         st.stop()
     return version, months, area_list
+
+
+# Default selection of the hotspot page, as its widgets start (views/hotspot_map.py).
+DEFAULT_SELECTION = {"crime_types": (), "method": "weighted", "coverage": 0.01, "params": (),
+                     "frontage_m": DEFAULT_FRONTAGE_M}
+WARM_AS = (Principal("start-up (analysts' view)", "analyst", source="system"),
+           Principal("start-up (viewers' view)", "viewer", source="system"))
+
+
+def warm_up() -> None:
+    """Fill the caches a newcomer's first pages need (the Overview and the hotspot map of
+    every area, for what analysts see and for what viewers see), so that the first map after
+    the server starts is not the one that pays for them. Runs in a background thread."""
+    from hotspots.analysis import DEFAULT_METHOD
+
+    selection = {**DEFAULT_SELECTION, "method": DEFAULT_METHOD}
+    started = time.perf_counter()
+    try:
+        with acting_as(WARM_AS[0]):
+            version = data_version()
+            months = months_available(version)
+            names = areas(version)
+        if not months:
+            return
+        month_from = months[-12] if len(months) >= 12 else months[0]
+        for area in names:  # area by area, the first one (the pages' default) first
+            for principal in WARM_AS:
+                with acting_as(principal):
+                    version = data_version()
+                    args = (area, month_from, months[-1], selection["crime_types"],
+                            selection["method"], selection["coverage"], selection["params"],
+                            version, selection["frontage_m"])
+                    hotspot_report(*args)
+                    hotspot_layers(*args)
+                    hotspot_base_map(area, version, selection["frontage_m"],
+                                     date.today().strftime("%Y-%m"), register_version(),
+                                     problems_version())
+                    repeats(*args)
+                    themes(area, months[-1], version, mapping_version())
+    except Exception as exc:  # a warm-up never stops the app; the pages will say
+        print(f"Warming the caches stopped: {exc}", flush=True)
+        return
+    print(f"Caches warmed for {len(names)} areas in {time.perf_counter() - started:.1f} s",
+          flush=True)
+
+
+@st.cache_resource(show_spinner=False)
+def start_warm_up() -> threading.Thread:
+    """Start warm_up once per server, in the background (the first page is not held up)."""
+    from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
+
+    thread = threading.Thread(target=warm_up, name="warm-caches", daemon=True)
+    add_script_run_ctx(thread, get_script_run_ctx())
+    thread.start()
+    return thread

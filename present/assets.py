@@ -40,7 +40,9 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-SETUP_HINT = "run `npm ci && python scripts/vendor_assets.py` in the project root"
+# For people on the pages; the command that fixes it is in the README (`make run` runs it).
+SETUP_HINT = ("this installation is missing them: ask whoever runs the service to run its "
+              "set-up again")
 
 # Asset name (folium's key in default_js) -> file under static/vendor/. A CDN entry is replaced
 # only if its key is listed here AND its file name matches ours, so a plugin that reuses a key

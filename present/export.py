@@ -27,8 +27,9 @@ def json_value(value: object) -> object:
     return value
 
 
-def hotspots_geojson(hotspots: gpd.GeoDataFrame) -> str:
-    """A FeatureCollection in WGS84; `parameters` is an object, other fields as in the table."""
+def hotspots_geojson(hotspots: gpd.GeoDataFrame, notes: list[str] | None = None) -> str:
+    """A FeatureCollection in WGS84; `parameters` is an object, other fields as in the table;
+    `notes` (e.g. what the reader's role does not see) in a top-level "notes" member."""
     wgs = hotspots.to_crs(WGS84)
     features = []
     for _, row in wgs.iterrows():
@@ -41,7 +42,11 @@ def hotspots_geojson(hotspots: gpd.GeoDataFrame) -> str:
                 properties[column] = json_value(row[column])
         features.append({"type": "Feature", "properties": properties,
                          "geometry": row.geometry.__geo_interface__})
-    return json.dumps({"type": "FeatureCollection", "features": features})
+    collection = {"type": "FeatureCollection", "features": features}
+    kept = [note for note in notes or [] if note]
+    if kept:
+        collection["notes"] = kept
+    return json.dumps(collection)
 
 
 def hotspots_table(hotspots: gpd.GeoDataFrame) -> pd.DataFrame:
@@ -70,9 +75,14 @@ def hotspots_table(hotspots: gpd.GeoDataFrame) -> pd.DataFrame:
     return table
 
 
-def hotspots_csv(hotspots: gpd.GeoDataFrame) -> str:
-    """CSV of the ranked table with WKT outlines (WGS84); data text guarded against formulas."""
-    return safe_csv(hotspots_table(hotspots))
+def hotspots_csv(hotspots: gpd.GeoDataFrame, note: str = "") -> str:
+    """CSV of the ranked table with WKT outlines (WGS84); data text guarded against formulas.
+    `note` (e.g. what the reader's role does not see) goes in a `note` column on every row,
+    so it travels with any row copied out."""
+    table = hotspots_table(hotspots)
+    if note:
+        table["note"] = note
+    return safe_csv(table)
 
 
 def safe_csv(frame: pd.DataFrame) -> str:

@@ -20,11 +20,11 @@ from access.accounts import (
     AccountError,
     SignInFailed,
     authenticate,
-    change_own_password,
     oidc_principal,
 )
 from access.roles import ROLE_SUMMARY, Principal
 from access.sessions import age_limit, end_session, resume_session, start_session
+from present.accessibility import statement_markdown
 from present.appstate import markdown_text
 
 COOKIE = "csp_session"
@@ -127,6 +127,8 @@ def _sign_in_form(engine: Engine, why: str) -> Principal | None:
         go = st.form_submit_button("Sign in", type="primary")
     st.caption("Ask your partnership's admin for an account. Roles: " + "; ".join(
         f"**{role}**: {text}" for role, text in ROLE_SUMMARY.items()) + ".")
+    with st.expander("Accessibility statement"):
+        st.markdown(statement_markdown())
     if go:
         try:
             principal = authenticate(engine, username, password)
@@ -167,25 +169,3 @@ def go_on_to_page_asked_for(current: StreamlitPage, pages: list[StreamlitPage]) 
                 st.switch_page(page)  # reruns; the cookie is set in that run
     if st.session_state.pop(_PENDING_COOKIE, False):
         _set_cookie(st.session_state[_TOKEN])
-
-
-def account_sidebar(engine: Engine, principal: Principal) -> None:
-    """Who is signed in, with which role; sign out; change a local password."""
-    with st.sidebar:
-        st.caption(f"Signed in as **{markdown_text(principal.label)}** ({principal.role})")
-        if st.button("Sign out", key="sign_out"):
-            sign_out(engine)
-        if principal.source == "local":
-            with st.expander("Change my password"):
-                with st.form("own_password"):
-                    old = st.text_input("Current password", type="password", key="pw_old")
-                    new = st.text_input("New password (12 characters or more)",
-                                        type="password", key="pw_new")
-                    change = st.form_submit_button("Change")
-                if change:
-                    try:
-                        change_own_password(engine, principal, old, new)
-                    except (SignInFailed, AccountError) as exc:
-                        st.error(markdown_text(exc))
-                    else:
-                        st.success("Password changed.")

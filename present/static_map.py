@@ -12,6 +12,7 @@ names, and those are drawn as plain text (no mathtext).
 from __future__ import annotations
 
 import io
+import math
 import re
 from typing import TYPE_CHECKING
 
@@ -19,11 +20,14 @@ import matplotlib
 import numpy as np
 import pandas as pd
 import shapely
+from matplotlib import patheffects
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import PathPatch, Rectangle
 from matplotlib.path import Path
 from shapely.geometry.base import BaseGeometry
+
+from present.words import street_name
 
 if TYPE_CHECKING:
     from report.briefing import Briefing
@@ -137,7 +141,35 @@ def _draw(ax, briefing: Briefing, view: tuple[float, float, float, float]) -> li
                           label=f"The place ({briefing.place.kind})"))
     handles.extend(_incidents(ax, briefing.incidents))
     handles.extend(_equipment(ax, briefing.equipment))
+    if _street_labels(ax, briefing.repeats, frame):
+        handles.append(Line2D([], [], linestyle="none", marker="$Aa$", color="#111111",
+                              markersize=7, label="Street of a busy point (police.uk)"))
     return handles
+
+
+def _street_labels(ax, repeats: pd.DataFrame, frame: BaseGeometry, top: int = 8) -> int:
+    """Name the streets of the busiest points ("On or near High Street" -> "High Street"):
+    with no street map behind it, the map still says where the places are. A label closer
+    than a tenth of the map's width to one already written is left out. Returns how many."""
+    if repeats is None or repeats.empty:
+        return 0
+    minx, _, maxx, _ = frame.bounds
+    gap = 0.1 * (maxx - minx)
+    written: list[tuple[float, float]] = []
+    halo = [patheffects.withStroke(linewidth=2.5, foreground="white")]
+    for location, point in zip(repeats["location"], repeats.geometry, strict=True):
+        name = street_name(str(location))
+        if not name or not frame.contains(point):
+            continue
+        if any(math.hypot(point.x - x, point.y - y) < gap for x, y in written):
+            continue
+        ax.text(point.x, point.y + 0.012 * (maxx - minx), name, fontsize=6.5,
+                color="#111111", ha="center", va="bottom", zorder=8, parse_math=False,
+                clip_on=True, path_effects=halo)
+        written.append((point.x, point.y))
+        if len(written) >= top:
+            break
+    return len(written)
 
 
 def _plain(text: str) -> str:

@@ -4,7 +4,9 @@ day, water-safety equipment and its check state, and partner actions still open.
 
 Everything is in British National Grid metres (EPSG:27700). police.uk publishes a month about
 two months after it ends, so "recent" is the latest months loaded for the borough, not the
-months just before the action day; the notes say which months those are.
+months just before the action day; the pack's first lines say which month is the latest loaded
+and how many months before the action day it is (report.currency), and its summary says
+plainly when that is more than three months.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import shapely.validation
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Engine, select
 
+from access.restricted import withheld
 from geo.areas import Area, UnknownAreaError, area_names_by_code, resolve_area
 from geo.crs import BNG, WGS84
 from geo.layers import load_layer
@@ -29,6 +32,7 @@ from hotspots.analysis import area_incidents
 from hotspots.repeat import repeat_locations
 from registers.checks import due_report
 from registers.pspo import conditions_text, list_orders
+from report.currency import Currency, data_currency
 from report.summary import total_label
 from report.themes import ThemeError, categories_for, theme_named
 from store.incidents import categories as stored_categories
@@ -97,6 +101,8 @@ class Briefing:
     extent: tuple[float, float, float, float]  # BNG bounds the map shows
     equipment_margin_m: float = EQUIPMENT_MARGIN_M
     actions_available: bool = True
+    currency: Currency | None = None  # the latest police.uk month and its age on the day
+    withheld: str = ""  # what the reader's role does not see ('' when it sees everything)
     generated_at: datetime = field(default_factory=lambda: datetime.now().replace(
         microsecond=0))
 
@@ -140,6 +146,8 @@ def build_briefing(engine: Engine, place: Place, on: date, theme: str | None = N
                      "borough are shown)")
     covered, month_notes = recent_months(engine, borough, on, months)
     notes.extend(month_notes)
+    fresh = data_currency(engine, borough, on, f"the action day ({day_text(on)})",
+                          up_to=on.strftime("%Y-%m"))
     incidents = place_incidents(engine, borough, shape, covered, categories)
     shown = [c for c in categories if c in known_categories(engine)] if categories else None
     by_type, by_month = type_and_month_tables(incidents, covered, shown,
@@ -156,7 +164,8 @@ def build_briefing(engine: Engine, place: Place, on: date, theme: str | None = N
         repeats=repeats, pspos=pspos, equipment=equipment, actions=actions, notes=notes,
         water=water_near(engine, extent), wards=wards_near(engine, extent),
         borough=borough.boundary, extent=extent, equipment_margin_m=float(equipment_margin_m),
-        actions_available=actions_available)
+        actions_available=actions_available, currency=fresh,
+        withheld=withheld(engine).sentence("from this pack"))
 
 
 def place_from_layer(engine: Engine, layer_kind: str, name_or_code: str,
@@ -316,7 +325,7 @@ def loaded_months(engine: Engine, borough: Area, up_to: str) -> list[str]:
 def recent_months(engine: Engine, borough: Area, on: date,
                   months: int) -> tuple[list[str], list[str]]:
     """The latest `months` months loaded for the borough up to the month of `on`, and notes
-    on how far behind the action day they are and on any gap."""
+    on them and on any gap (how old they are is the pack's currency line)."""
     month_on = on.strftime("%Y-%m")
     have = loaded_months(engine, borough, month_on)
     if not have:
@@ -324,13 +333,10 @@ def recent_months(engine: Engine, borough: Area, on: date,
                             "import police.uk months first")
     covered = have[-months:]
     latest = covered[-1]
-    behind = _months_apart(latest, month_on)
     notes = [f"Recent incidents: the latest {len(covered)} month"
              f"{'s' if len(covered) > 1 else ''} loaded for {borough.name}, "
              f"{covered[0] if len(covered) == 1 else covered[0] + ' to ' + latest}. "
-             "police.uk publishes each month about two months after it ends"
-             + (f"; the latest month loaded is {behind} month{'s' if behind != 1 else ''} "
-                f"before the action day ({month_on})" if behind else "") + "."]
+             "police.uk publishes each month about two months after it ends."]
     if len(covered) < months:
         notes.append(f"Only {len(covered)} month{'s' if len(covered) != 1 else ''} of "
                      f"incidents {'is' if len(covered) == 1 else 'are'} loaded for "
@@ -339,9 +345,6 @@ def recent_months(engine: Engine, borough: Area, on: date,
     if span > len(covered):
         notes.append(f"{span - len(covered)} month(s) between {covered[0]} and {latest} have "
                      "no incidents loaded and are left out (not counted as zero).")
-    if behind > 3:
-        notes.append(f"The data is {behind} months older than the action day: import the "
-                     "latest police.uk months for a current picture.")
     return covered, notes
 
 
@@ -694,11 +697,37 @@ def actions_table(briefing: Briefing) -> Table:
                  [False] * 5, [2.0, 3.4, 1.4, 2.2, 1.4], empty=empty)
 
 
+def header_facts(briefing: Briefing) -> list[tuple[str, str]]:
+    """The pack's first lines, as (label, value): place, outline note, borough, action day,
+    how current the data is, theme, crime types, months covered, when it was made."""
+    place = briefing.place
+    facts = [("Place", f"{place.name} ({place.kind})")]
+    if place.note:
+        facts.append(("About the outline", place.note))
+    facts += [
+        ("Borough", f"{briefing.area_name} ({place.area_code})"),
+        ("Action day", day_text(briefing.on)),
+    ]
+    if briefing.currency is not None:
+        facts.append(("Data", briefing.currency.sentence() + "."))
+    facts += [
+        ("Theme", briefing.theme or "none (all crime and ASB)"),
+        ("Crime types", categories_text(briefing)),
+        ("Months covered", f"{briefing.month_span} (the latest months loaded)"),
+        *([("Not in this pack", briefing.withheld)] if briefing.withheld else []),
+        ("Generated at", briefing.generated_at.strftime("%Y-%m-%d %H:%M")),
+    ]
+    return facts
+
+
 def key_figures(briefing: Briefing) -> list[str]:
-    """The few lines that open the pack: incidents, top types, busiest point, orders,
-    equipment needing a visit, open actions."""
+    """The few lines that open the pack: a plain warning when the data is more than three
+    months older than the action day, incidents, top types, busiest point, orders, equipment
+    needing a visit, open actions."""
     what = "of the selected types" if briefing.categories else "(all crime and ASB)"
-    lines = [f"{briefing.total:,} incident{'s' if briefing.total != 1 else ''} {what} in "
+    stale = briefing.currency.warning() if briefing.currency is not None else ""
+    lines = [stale] if stale else []
+    lines += [f"{briefing.total:,} incident{'s' if briefing.total != 1 else ''} {what} in "
              f"{briefing.place.name}, "
              f"{briefing.month_span} ({len(briefing.months)} month"
              f"{'s' if len(briefing.months) != 1 else ''})."]

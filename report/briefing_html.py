@@ -16,8 +16,8 @@ from report.briefing import (
     ATTRIBUTION,
     Briefing,
     Table,
-    categories_text,
     day_text,
+    header_facts,
     key_figures,
     pack_tables,
 )
@@ -92,19 +92,7 @@ def briefing_html(briefing: Briefing) -> str:
 
 def _header(briefing: Briefing) -> str:
     place = briefing.place
-    types = categories_text(briefing)
-    facts = [
-        ("Place", f"{place.name} ({place.kind})"),
-        ("Borough", f"{briefing.area_name} ({place.area_code})"),
-        ("Action day", day_text(briefing.on)),
-        ("Theme", briefing.theme or "none (all crime and ASB)"),
-        ("Crime types", types),
-        ("Months covered", f"{briefing.month_span} (latest police.uk months loaded)"),
-        ("Generated at", briefing.generated_at.strftime("%Y-%m-%d %H:%M")),
-    ]
-    if place.note:
-        facts.insert(1, ("About the outline", place.note))
-    rows = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in facts)
+    rows = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in header_facts(briefing))
     return (f"<header><h1>Action day briefing: {esc(place.name)}</h1>"
             f'<dl class="facts">{rows}</dl></header>')
 

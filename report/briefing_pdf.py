@@ -20,8 +20,8 @@ from report.briefing import (
     ATTRIBUTION,
     Briefing,
     Table,
-    categories_text,
     day_text,
+    header_facts,
     key_figures,
     pack_tables,
 )
@@ -127,19 +127,7 @@ def _render(briefing: Briefing, limits: dict[str, int], png: bytes, map_height: 
 
 
 def _facts(briefing: Briefing) -> list[tuple[str, str]]:
-    place = briefing.place
-    facts = [("Place", f"{place.name} ({place.kind})")]
-    if place.note:
-        facts.append(("About the outline", place.note))
-    facts += [
-        ("Borough", f"{briefing.area_name} ({place.area_code})"),
-        ("Action day", day_text(briefing.on)),
-        ("Theme", briefing.theme or "none (all crime and ASB)"),
-        ("Crime types", categories_text(briefing)),
-        ("Months covered", f"{briefing.month_span} (latest police.uk months loaded)"),
-        ("Generated at", briefing.generated_at.strftime("%Y-%m-%d %H:%M")),
-    ]
-    return facts
+    return header_facts(briefing)
 
 
 def _heading(pdf: FPDF, text: str) -> None:

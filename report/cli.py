@@ -168,22 +168,25 @@ def overview(area: str, month: str, months: int, target_items: tuple[str, ...],
     before and a year before, the rolling comparison with RAG, and alerts."""
     from registers.common import parse_date
     from report.compare import parse_targets
+    from report.currency import data_currency
     from report.themes import overview_alerts, theme_table
 
     engine = _engine()
     result = theme_table(engine, area, month, targets=parse_targets(target_items),
                          months=months)
+    day = parse_date(on_day, "on", required=False)
+    fresh = data_currency(engine, result.area, day)
     found = None
     if alerts:
-        found = overview_alerts(engine, result.area.code,
-                                parse_date(on_day, "on", required=False))
+        found = overview_alerts(engine, result.area.code, day)
     if as_json:
-        out = result.to_dict()
+        out = result.to_dict() | {"currency": fresh.to_dict()}
         if found is not None:
             out["alerts"] = found.to_dict("records")
         click.echo(json.dumps(out, default=str))
         return
     click.echo(result.title())
+    click.echo(fresh.sentence() + ".")
     now, before = result.periods["rolling"], result.periods["rolling previous"]
     click.echo(f"{'theme':<35}{month:>8}{'prev':>7}{'+/-':>6}{'yr ago':>7}{'+/-':>6}"
                f"{'rolling':>9}{'before':>8}{'+/-':>7}{'%':>7}  rag")
@@ -198,8 +201,9 @@ def overview(area: str, month: str, months: int, target_items: tuple[str, ...],
     click.echo(f"rolling = {now[0]} to {now[1]}; before = {before[0]} to {before[1]}; "
                "* change beyond chance at 95% (exact Poisson test)")
     for r in result.table.itertuples():
-        if r.note:
-            click.echo(f"  {r.theme}: {r.note}")
+        rate = "" if r.per_1000_residents is None or r.per_1000_residents != \
+            r.per_1000_residents else f"; {r.per_1000_residents:.1f} per 1,000 residents"
+        click.echo(f"  {r.theme}: {r.reading}{rate}" + (f" ({r.note})" if r.note else ""))
     for note in result.notes:
         click.echo(f"Note: {note}")
     click.echo(f"RAG: {result.rag_rule}")

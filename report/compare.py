@@ -1,14 +1,20 @@
 """The JAG's performance table: a period against the one before (rolling 12 months against
 the previous 12, or "since the last JAG" against the same months a year earlier), with number
-and % change, an exact test of whether the change is beyond chance, and a RAG status against
-the target set for each line.
+and % change, an exact test of whether the change is beyond chance, a RAG status against the
+target set for each line, a plain-English reading, and rates per 1,000 residents by ward.
+
+Like for like (report.periods): each month of the current period is paired with its
+counterpart (the same calendar month a year before for 12 months and since the last JAG; the
+month as far back as the period is long otherwise); only pairs where both months have data are
+counted, and the months dropped are named. Below three quarters of the months comparable no
+change is given, and the note says why.
 
 RAG rule (stated on every export): for a target to *reduce* by X%, Green when the change is a
 fall of X% or more, Amber when it is smaller than that but not a rise, Red when crime rose. For
 a target to *increase* by X% (reporting of hate crime, say), Green at a rise of X% or more,
 Amber for a smaller rise or no change, Red for a fall. No RAG when there is no target, when
-there was nothing in the earlier period (no % change), or when either period is missing months
-of data (the comparison would not be like for like).
+there was nothing in the earlier period (no % change), or when fewer than three quarters of the
+months can be compared.
 """
 
 from __future__ import annotations
@@ -24,19 +30,25 @@ from sqlalchemy import Engine
 
 from geo.areas import Area, resolve_area
 from geo.joins import ContextLayers, attribute_incidents, context_layers
+from geo.population import area_population, population_note
 from hotspots.analysis import area_incidents, months_between
 from hotspots.change import change_test
 from hotspots.evaluate import ALL_CRIME
 from hotspots.result import HotspotInputError
+from report.periods import MonthPairs, months_text, pair_months, shift
+from report.reading import change_reading
 from report.summary import total_label
 
 BY = ("ward", "town-centre")
 COLUMNS = ["unit", "crime_type", "current", "previous", "change", "change_pct", "p_value",
-           "significant", "target", "rag", "note"]
+           "significant", "target", "rag", "note", "reading", "months_compared",
+           "months_dropped", "population", "current_per_1000", "previous_per_1000"]
 RAG_RULE = ("RAG: reduce-by-X% targets are Green at a fall of X% or more, Amber for a smaller "
             "fall or no change, Red for a rise; increase-by-X% targets the other way round. "
-            "No RAG without a target, without an earlier count, or when months of data are "
-            "missing. 'Significant' = the change is beyond chance at 95% (exact Poisson test).")
+            "Counts are of the months with data in both periods (each month against the same "
+            "month of the earlier period); no change or RAG when fewer than three quarters of "
+            "the months can be compared, without a target, or without an earlier count. "
+            "'Significant' = the change is beyond chance at 95% (exact Poisson test).")
 
 
 @dataclass(frozen=True)
@@ -125,14 +137,10 @@ def target_for(targets: dict[str, Target], unit: str, crime_type: str) -> Target
     return None
 
 
-def shift(month: str, months: int) -> str:
-    """The month `months` later (negative: earlier)."""
-    return str(pd.Period(month, freq="M") + months)
-
-
 @dataclass
 class Comparison:
-    """A period against an earlier one, by crime type (and ward or town centre)."""
+    """A period against an earlier one, by crime type (and ward or town centre), month by
+    month like for like (`pairs`)."""
 
     area: Area
     kind: str  # rolling | since last JAG
@@ -142,11 +150,22 @@ class Comparison:
     table: pd.DataFrame
     coverage: dict[str, list[str]]  # months with no data, per period
     notes: list[str] = field(default_factory=list)
+    pairs: MonthPairs | None = None
 
     @property
     def complete(self) -> bool:
         """Whether both periods have data for every month."""
         return not any(self.coverage.values())
+
+    @property
+    def comparable(self) -> bool:
+        """Whether enough months (three quarters) can be compared for change and RAG."""
+        return self.pairs is None or self.pairs.enough
+
+    @property
+    def months_compared(self) -> int:
+        """Months of the current period compared with their counterpart."""
+        return self.pairs.months_compared if self.pairs else 0
 
     def title(self) -> str:
         """A heading for the table, as the board papers put it."""
@@ -159,6 +178,8 @@ class Comparison:
         return {"area": self.area.name, "area_code": self.area.code, "kind": self.kind,
                 "by": self.by, "current": list(self.current), "previous": list(self.previous),
                 "complete": self.complete, "missing_months": self.coverage,
+                "comparable": self.comparable,
+                "months": self.pairs.to_dict() if self.pairs else None,
                 "rows": json.loads(self.table.to_json(orient="records", double_precision=4)),
                 "notes": self.notes, "rag_rule": RAG_RULE}
 
@@ -168,7 +189,8 @@ def compare(engine: Engine, area: str, to_month: str, months: int = 12,
             since: str | None = None, categories: list[str] | None = None,
             layers: ContextLayers | None = None) -> Comparison:
     """Rolling `months` to `to_month` against the `months` before; or, with `since`, the
-    months from `since` to `to_month` against the same months a year earlier."""
+    months from `since` to `to_month` against the same months a year earlier. Each month is
+    compared with its counterpart where both have data (report.periods)."""
     if by not in (None, *BY):
         raise HotspotInputError(f"cannot compare by '{by}'; choose one of {', '.join(BY)}")
     if since:
@@ -177,30 +199,33 @@ def compare(engine: Engine, area: str, to_month: str, months: int = 12,
         if len(span) > 12:
             raise HotspotInputError(f"'since' ({since}) is more than 12 months before {to_month}"
                                     "; use the rolling comparison instead")
-        previous = (shift(since, -12), shift(to_month, -12))
-        kind = "since last JAG"
+        lag, kind = 12, "since last JAG"
     else:
         if not 1 <= months <= 60:
             raise HotspotInputError(f"a comparison period is 1 to 60 months, not {months}")
         current = (shift(to_month, 1 - months), to_month)
-        previous = (shift(to_month, 1 - 2 * months), shift(to_month, -months))
-        kind = "rolling"
+        lag, kind = months, "rolling"
+    previous = (shift(current[0], -lag), shift(current[1], -lag))
     place = resolve_area(engine, area)
     periods = {"current": current, "previous": previous}
     # The borough's lines and its wards' are counts per ward or coarser: they may include the
     # categories shown to viewers only at that level (access.restricted).
     counts_only = by in (None, "ward")
-    points = area_incidents(engine, place, previous[0], current[1], categories,
+    first = min(previous[0], current[0])
+    points = area_incidents(engine, place, first, current[1], categories,
                             for_ward_counts=counts_only)
-    in_period = {name: points["month"].between(*span).to_numpy() for name, span in
-                 periods.items()}
     # A month with not one incident in the whole borough is a month with no data loaded.
-    everything = area_incidents(engine, place, previous[0], current[1],
+    everything = area_incidents(engine, place, first, current[1],
                                 for_ward_counts=counts_only) if categories else points
     have = set(everything["month"])
     coverage = {name: [m for m in months_between(*span) if m not in have]
                 for name, span in periods.items()}
-    units = [(place.name, np.ones(len(points), dtype=bool))]
+    pairs = pair_months(current, lag, have)
+    counted = ({"current": pairs.current_months, "previous": pairs.previous_months}
+               if pairs.enough else {n: months_between(*s) for n, s in periods.items()})
+    in_period = {name: points["month"].isin(counted[name]).to_numpy() for name in periods}
+    population = area_population(engine, place.code)
+    units = [(place.name, np.ones(len(points), dtype=bool), population)]
     notes = []
     if by:
         layers = layers or context_layers(engine, place)
@@ -208,37 +233,52 @@ def compare(engine: Engine, area: str, to_month: str, months: int = 12,
         column = "ward" if by == "ward" else "town_centre"
         source = layers.wards if by == "ward" else layers.town_centres
         names = list(source.frame["name"])
-        units = [(n, (attributed[column] == n).to_numpy()) for n in names]
+        residents = [None if pd.isna(v) else int(v) for v in source.frame["population"]]
+        units = [(n, (attributed[column] == n).to_numpy(), r)
+                 for n, r in zip(names, residents, strict=True)]
         rest = ~attributed[column].isin(names).to_numpy()
         label = "Not in any ward" if by == "ward" else f"Rest of {place.name}"
         if by == "town-centre" or rest.any():
-            units.append((label, rest))
+            units.append((label, rest, None))
         if by == "town-centre" and source.frame["approximate"].any():
             notes.append("Approximate town centres (circles around a high street postcode, not "
                          "council boundaries): " + ", ".join(
                              source.frame.loc[source.frame["approximate"], "name"]))
-    table = _table(points["category"], units, in_period, targets or {},
-                   incomplete=any(coverage.values()), total=total_label(categories))
-    for name, missing in coverage.items():
-        if missing:
-            notes.append(f"The {name} period ({periods[name][0]} to {periods[name][1]}) has no "
-                         f"data for {len(missing)} of its {len(months_between(*periods[name]))}"
-                         f" months ({_months_text(missing)}): counts are shown but the change "
-                         "is not like for like and no RAG is given. Import those months.")
-    return Comparison(place, kind, by, current, previous, table, coverage, notes)
+    table = _table(points["category"], units, in_period, targets or {}, pairs,
+                   total=total_label(categories))
+    notes.extend(_month_notes(pairs, periods, coverage))
+    if table["population"].notna().any():
+        notes.append("Rates per 1,000 residents are of the incidents counted (the months "
+                     "compared). " + (population_note(engine, place.code) or ""))
+    return Comparison(place, kind, by, current, previous, table, coverage, notes, pairs)
 
 
-def _months_text(months: list[str]) -> str:
-    return months[0] if len(months) == 1 else f"{months[0]} to {months[-1]}" if \
-        months_between(months[0], months[-1]) == months else ", ".join(months)
+def _month_notes(pairs: MonthPairs, periods: dict[str, tuple[str, str]],
+                 coverage: dict[str, list[str]]) -> list[str]:
+    """What was compared, what was dropped and, when too little is left, why no change."""
+    if not pairs.dropped:
+        return []
+    missing = sorted(set(coverage["current"]) | set(coverage["previous"]))
+    if pairs.enough:
+        return [f"Like for like: {pairs.months_compared} of {pairs.months} months compared, "
+                f"each with the same month of the earlier period; dropped "
+                f"{pairs.dropped_text()}. Current and previous count only the months "
+                "compared."]
+    return [f"Only {pairs.months_compared} of {pairs.months} months have data in both periods "
+            f"(at least {pairs.needed}, three quarters, are needed): counts are of every "
+            "month loaded, and no change, significance or RAG is given. No data for "
+            f"{months_text(missing)}: import those months."]
 
 
-def _table(categories: pd.Series, units: list[tuple[str, np.ndarray]],
-           in_period: dict[str, np.ndarray], targets: dict[str, Target],
-           incomplete: bool, total: str = ALL_CRIME) -> pd.DataFrame:
+def _table(categories: pd.Series, units: list[tuple[str, np.ndarray, int | None]],
+           in_period: dict[str, np.ndarray], targets: dict[str, Target], pairs: MonthPairs,
+           total: str = ALL_CRIME) -> pd.DataFrame:
     types = sorted(categories.unique())
+    incomplete = not pairs.enough
+    reason = (f"only {pairs.months_compared} of {pairs.months} months can be compared"
+              if incomplete else "")
     rows = []
-    for unit, mask in units:
+    for unit, mask, population in units:
         for crime_type in [total, *types]:
             of_type = mask if crime_type == total else mask & (categories == crime_type
                                                                     ).to_numpy()
@@ -252,7 +292,7 @@ def _table(categories: pd.Series, units: list[tuple[str, np.ndarray]],
             target = target_for(targets, unit, crime_type)
             note = ""
             if incomplete:
-                rag, note = "", "months of data missing: not like for like"
+                rag, note = "", f"{reason}: not like for like"
             elif target is None:
                 rag = ""
             elif pct is None:
@@ -263,5 +303,16 @@ def _table(categories: pd.Series, units: list[tuple[str, np.ndarray]],
                          "previous": previous, "change": change, "change_pct": pct,
                          "p_value": None if p is None else round(p, 4),
                          "significant": bool(p is not None and p < 0.05),
-                         "target": str(target) if target else "", "rag": rag, "note": note})
+                         "target": str(target) if target else "", "rag": rag, "note": note,
+                         "reading": change_reading(current, previous, p, reason),
+                         "months_compared": pairs.months_compared,
+                         "months_dropped": pairs.dropped_text(),
+                         "population": population,
+                         "current_per_1000": _rate(current, population),
+                         "previous_per_1000": _rate(previous, population)})
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def _rate(count: int, population: int | None) -> float | None:
+    """Incidents per 1,000 residents, to 2 decimals (None without a population)."""
+    return round(1000 * count / population, 2) if population else None

@@ -1,5 +1,6 @@
 """Formatted spreadsheets for board papers: a title block, bold headers, frozen panes,
-filters, number formats, RAG cells coloured, and the notes and rules under each table."""
+filters, number formats (percentages, rates per 1,000 residents), RAG cells coloured, and the
+notes and rules under each table (which months were compared, how current the data is)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ RAG_FILLS = {"Green": "C6EFCE", "Amber": "FFEB9C", "Red": "FFC7CE"}
 HEADER_FILL = "DDEBF7"
 PERCENT_COLUMNS = ("change_pct", "share_of_area_pct")
 SHARE_COLUMNS = ("top_1pct_share", "top_5pct_share", "top_10pct_share")
+RATE_COLUMNS = ("per_1000_residents", "current_per_1000", "previous_per_1000")
 
 
 @dataclass
@@ -79,6 +81,9 @@ def _write(ws, sheet: Sheet, source: str) -> None:
         elif column in SHARE_COLUMNS:
             for cell in cells:
                 cell.number_format = "0.0%"
+        elif column in RATE_COLUMNS:
+            for cell in cells:
+                cell.number_format = "0.00"
         elif column == "rag":
             for cell in cells:
                 if cell.value in RAG_FILLS:

@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 from access.restricted import visibility
 from geo.areas import Area, resolve_area
 from geo.joins import DEFAULT_FRONTAGE_M, ContextLayers, attribute_incidents, context_layers
+from geo.population import population_note
 from hotspots.analysis import area_incidents, months_between
 from hotspots.evaluate import ALL_CRIME
 from hotspots.result import HotspotInputError
@@ -107,6 +108,14 @@ def summarise(engine: Engine, area: str, by: str, month_from: str, month_to: str
     if by == "pspo":
         notes.append("PSPO areas can overlap: an incident inside two orders counts in both, so "
                      "the rows can add up to more than the total")
+    if table["population"].notna().any():
+        source = population_note(engine, place.code)
+        notes.append("Per 1,000 residents: incidents of the period per 1,000 usual residents."
+                     + (f" {source}" if source else ""))
+    elif by in ("ward", "lsoa"):
+        notes.append(f"No populations are loaded for {place.name}'s {by}s, so no rates per 1,000 "
+                     "residents: `hotspots setup` loads Census 2021 residents for the bundled "
+                     f"boroughs, `hotspots layers population {by} FILE.csv` any others.")
     seen = visibility(engine)
     if not seen.sees_all:
         ward_only = sorted({c for c in totals.index if seen.restriction(c) == "ward"})
@@ -162,8 +171,8 @@ def _units(place: Area, by: str, layers: ContextLayers, attributed: pd.DataFrame
                          "the council's boundaries; see each row's note): " + ", ".join(
                              source.loc[source["approximate"], "name"]))
         if by == "pspo" and source.empty:
-            notes.append("no PSPO areas loaded for this area: add them with "
-                         "`hotspots layers add pspo FILE`")
+            notes.append("no PSPO areas loaded for this area: add them as a PSPO areas "
+                         "layer file (Data page, Layers) or in the PSPO register")
         if by == "ward" and source["note"].notna().any():
             notes.append(source["note"].dropna().iloc[0])
         return units, membership, notes

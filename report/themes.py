@@ -45,10 +45,13 @@ from access.restricted import visibility
 from access.roles import EDIT_THEMES, VIEW
 from access.scope import require
 from geo.areas import Area, resolve_area
+from geo.population import area_population
 from hotspots.analysis import months_between
 from hotspots.change import change_test
 from hotspots.result import HotspotInputError
-from report.compare import Target, shift
+from report.compare import Target
+from report.periods import MonthPairs, months_text, pair_months, shift
+from report.reading import change_reading
 from store.db import write_transaction
 from store.models import Incident, ThemeMapping
 
@@ -135,7 +138,8 @@ USER_LIMIT = 200
 DEFAULT_TARGET = Target("reduce", 0)
 COLUMNS = ["theme", "incidents", "previous_month", "change_previous_month",
            "same_month_last_year", "change_last_year", "rolling", "rolling_previous", "change",
-           "change_pct", "p_value", "significant", "target", "rag", "categories", "note"]
+           "change_pct", "p_value", "significant", "target", "rag", "categories", "note",
+           "reading", "months_compared", "months_dropped", "per_1000_residents"]
 COUNT_COLUMNS = ["incidents", "previous_month", "change_previous_month",
                  "same_month_last_year", "change_last_year", "rolling", "rolling_previous",
                  "change"]
@@ -146,8 +150,10 @@ RAG_RULE = ("RAG is on the rolling period (by default the last 12 months to the 
             "target set gets 'reduce by 0%': Green when it fell or held level, Red when it "
             "rose (set a target above 0% to see Amber; for Domestic abuse and Hate crime, "
             "where the plan encourages reporting, a partnership may prefer an increase "
-            "target). No RAG for a theme with no category mapped to it, with nothing in the "
-            "earlier period, or when months of data are missing (not like for like). "
+            "target). The rolling counts are of the months with data in both periods, each "
+            "against the same month of the earlier period (the months dropped are named). No "
+            "RAG for a theme with no category mapped to it, with nothing in the earlier "
+            "period, or when fewer than three quarters of the months can be compared. "
             "'Significant' = the change is beyond chance at 95% (exact Poisson test).")
 MULTI_THEME_NOTE = ("A category can count towards several themes ({}), so an incident can "
                     "count in more than one theme (once in each): the themes do not add up to "
@@ -382,11 +388,18 @@ class ThemeTable:
     default_mapping: bool
     notes: list[str] = field(default_factory=list)
     rag_rule: str = RAG_RULE
+    pairs: MonthPairs | None = None  # the rolling months paired with the earlier ones
+    population: int | None = None  # the borough's residents, for rates per 1,000
 
     @property
     def complete(self) -> bool:
         """Whether the rolling period and the one before have data for every month."""
         return not (self.coverage["rolling"] or self.coverage["rolling previous"])
+
+    @property
+    def comparable(self) -> bool:
+        """Whether enough months (three quarters) can be compared for change and RAG."""
+        return self.pairs is None or self.pairs.enough
 
     def title(self) -> str:
         """A heading: borough, month and the rolling periods compared."""
@@ -401,6 +414,9 @@ class ThemeTable:
         return {"area": self.area.name, "area_code": self.area.code, "month": self.month,
                 "months": self.months, "periods": {k: list(v) for k, v in self.periods.items()},
                 "complete": self.complete, "missing_months": self.coverage,
+                "comparable": self.comparable,
+                "rolling_months": self.pairs.to_dict() if self.pairs else None,
+                "population": self.population,
                 "default_mapping": self.default_mapping, "rows": records(self.table),
                 "breakdown": records(self.breakdown), "unmapped": records(self.unmapped),
                 "notes": self.notes, "rag_rule": self.rag_rule}
@@ -429,8 +445,10 @@ def _mapping_frame(mapping: pd.DataFrame | None, engine: Engine) -> tuple[pd.Dat
 def theme_table(engine: Engine, area: str, month: str, mapping: pd.DataFrame | None = None,
                 targets: dict[str, Target] | None = None, months: int = 12) -> ThemeTable:
     """Incidents per theme in the month, the month before and a year before, and over the
-    rolling `months` to the month against the `months` before, with change, exact test and
-    RAG (RAG_RULE); `mapping` (category, theme) defaults to the stored or default one."""
+    rolling `months` to the month against the `months` before, month by month like for like
+    (report.periods), with change, exact test, RAG (RAG_RULE), a plain-English reading and
+    the rolling count per 1,000 residents of the borough; `mapping` (category, theme)
+    defaults to the stored or default one."""
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", str(month)):
         raise HotspotInputError(f"'{month}' is not a month in YYYY-MM form (e.g. 2024-01)")
     if not 1 <= months <= 60:
@@ -450,17 +468,23 @@ def theme_table(engine: Engine, area: str, month: str, mapping: pd.DataFrame | N
     have = set(points["month"])
     coverage = {name: [m for m in months_between(*p) if m not in have]
                 for name, p in periods.items()}
+    pairs = pair_months(periods["rolling"], months, have)
+    counted = {name: months_between(*p) for name, p in periods.items()}
+    if pairs.enough:  # like for like: only the months with data in both periods
+        counted["rolling"], counted["rolling previous"] = (pairs.current_months,
+                                                           pairs.previous_months)
 
     # incidents per category in each period, summed once
-    totals = {name: dict(zip(grid.index, grid[months_between(*p)].to_numpy().sum(axis=1),
-                             strict=True)) for name, p in periods.items()}
+    totals = {name: dict(zip(grid.index, grid[counted[name]].to_numpy().sum(axis=1),
+                             strict=True)) for name in periods}
 
     def count(categories: list[str], name: str) -> int:
         return int(sum(totals[name].get(c, 0) for c in categories))
 
+    population = area_population(engine, place.code)
     themed = frame[frame["theme"].isin(THEMES)]
     rows = [_theme_row(theme, themed.loc[themed["theme"] == theme, "category"].tolist(), count,
-                       periods, coverage, goals) for theme in THEMES]
+                       periods, coverage, goals, pairs, population) for theme in THEMES]
     table = pd.DataFrame(rows, columns=COLUMNS)
     table[COUNT_COLUMNS] = table[COUNT_COLUMNS].astype("Int64")
     parts = _breakdown(themed, count, periods, coverage)
@@ -470,9 +494,11 @@ def theme_table(engine: Engine, area: str, month: str, mapping: pd.DataFrame | N
                             columns=["category", "incidents", "rolling"])
     unmapped = unmapped[(unmapped["incidents"] > 0) | (unmapped["rolling"] > 0)]
     present = themed[themed["category"].isin(grid.index[grid.sum(axis=1) > 0])]
-    notes = _notes(month, periods, coverage, present, unmapped, frame, is_default)
+    notes = _notes(month, periods, coverage, present, unmapped, frame, is_default, pairs,
+                   population)
     return ThemeTable(place, month, months, periods, table, parts,
-                      unmapped.reset_index(drop=True), coverage, is_default, notes)
+                      unmapped.reset_index(drop=True), coverage, is_default, notes,
+                      pairs=pairs, population=population)
 
 
 def _breakdown(themed: pd.DataFrame, count, periods: dict[str, tuple[str, str]],
@@ -515,8 +541,9 @@ def _area_months(engine: Engine, place: Area, month_from: str, month_to: str) ->
 
 
 def _theme_row(theme: str, categories: list[str], count, periods: dict[str, tuple[str, str]],
-               coverage: dict[str, list[str]], goals: dict[str, Target]) -> dict:
-    """One theme's counts, changes, test and RAG."""
+               coverage: dict[str, list[str]], goals: dict[str, Target], pairs: MonthPairs,
+               population: int | None = None) -> dict:
+    """One theme's counts, changes, test, RAG, reading and rate."""
     month_missing = bool(coverage["month"])
     incidents = None if month_missing else count(categories, "month")
     earlier = {name: None if coverage[name] else count(categories, name)
@@ -524,7 +551,7 @@ def _theme_row(theme: str, categories: list[str], count, periods: dict[str, tupl
     changes = {name: None if incidents is None or value is None else incidents - value
                for name, value in earlier.items()}
     current, previous = count(categories, "rolling"), count(categories, "rolling previous")
-    incomplete = bool(coverage["rolling"] or coverage["rolling previous"])
+    incomplete = not pairs.enough
     shown = {name: None if len(coverage[name]) == len(months_between(*periods[name])) else n
              for name, n in (("rolling", current), ("rolling previous", previous))}
     change = None if incomplete else current - previous
@@ -535,10 +562,13 @@ def _theme_row(theme: str, categories: list[str], count, periods: dict[str, tupl
     label = str(target) if target else f"{DEFAULT_TARGET} (default)"
     target = target or DEFAULT_TARGET
     notes, rag = [], ""
+    reason = (f"only {pairs.months_compared} of {pairs.months} months can be compared"
+              if incomplete else "")
     if not categories:
         notes.append("no category counts towards this theme: edit the mapping")
+        reason = reason or "no category counts towards this theme"
     elif incomplete:
-        notes.append("months of data missing: not like for like")
+        notes.append(f"{reason}: not like for like")
     elif pct is None:
         notes.append("nothing in the earlier period")
     else:
@@ -546,6 +576,8 @@ def _theme_row(theme: str, categories: list[str], count, periods: dict[str, tupl
     if categories and current == 0 and previous == 0 and (incidents or 0) == 0:
         notes.append("none of its categories appear in the data for these months: if they are "
                      "council-logged categories, import the council's log; or edit the mapping")
+    rate = round(1000 * current / population, 2) if population and shown["rolling"] is not \
+        None else None
     return {"theme": theme, "incidents": incidents,
             "previous_month": earlier["previous month"],
             "change_previous_month": changes["previous month"],
@@ -555,11 +587,15 @@ def _theme_row(theme: str, categories: list[str], count, periods: dict[str, tupl
             "change": change,
             "change_pct": pct, "p_value": None if p is None else round(p, 4),
             "significant": bool(p is not None and p < 0.05), "target": label, "rag": rag,
-            "categories": "; ".join(categories), "note": "; ".join(notes)}
+            "categories": "; ".join(categories), "note": "; ".join(notes),
+            "reading": change_reading(current, previous, p, reason),
+            "months_compared": pairs.months_compared, "months_dropped": pairs.dropped_text(),
+            "per_1000_residents": rate}
 
 
 def _notes(month: str, periods: dict, coverage: dict, present: pd.DataFrame,
-           unmapped: pd.DataFrame, frame: pd.DataFrame, is_default: bool) -> list[str]:
+           unmapped: pd.DataFrame, frame: pd.DataFrame, is_default: bool, pairs: MonthPairs,
+           population: int | None = None) -> list[str]:
     notes = []
     if coverage["month"]:
         notes.append(f"No data loaded for {month}: import that month.")
@@ -567,14 +603,21 @@ def _notes(month: str, periods: dict, coverage: dict, present: pd.DataFrame,
         if coverage[name]:
             notes.append(f"No data loaded for {periods[name][0]} ({name}): that comparison "
                          "is not shown.")
-    for name in ("rolling", "rolling previous"):
-        missing = coverage[name]
-        if missing:
-            start, end = periods[name]
-            notes.append(f"The {'rolling' if name == 'rolling' else 'earlier'} period ({start} "
-                         f"to {end}) has no data for {len(missing)} of its "
-                         f"{len(months_between(start, end))} months: counts are shown but the "
-                         "change is not like for like and no RAG is given.")
+    if pairs.dropped and pairs.enough:
+        notes.append(f"Like for like: {pairs.months_compared} of {pairs.months} months of the "
+                     "rolling period compared, each with the same month of the earlier period;"
+                     f" dropped {pairs.dropped_text()}. The rolling counts are of the months "
+                     "compared.")
+    elif pairs.dropped:
+        missing = sorted(set(coverage["rolling"]) | set(coverage["rolling previous"]))
+        notes.append(f"Only {pairs.months_compared} of {pairs.months} months of the rolling "
+                     f"period have data in both periods (at least {pairs.needed}, three "
+                     "quarters, are needed): counts are of every month loaded, and no change, "
+                     f"significance or RAG is given. No data for {months_text(missing)}: "
+                     "import those months.")
+    if population:
+        notes.append(f"Per 1,000 residents: the rolling count per 1,000 of the borough's "
+                     f"{population:,} residents (Census 2021).")
     several = present.groupby("category")["theme"].nunique()
     several = several[several > 1]
     if len(several):

@@ -7,6 +7,7 @@ synthesised. See data/sample/PROVENANCE.md for sources and licences.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import sys
@@ -16,12 +17,23 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
 OUT = ROOT / "data" / "sample"
 BOROUGHS = {"E07000213": "Spelthorne", "E07000212": "Runnymede", "E07000217": "Woking"}
+# Whole-force Surrey months: 2023-01..2024-01, and 2022-01..2022-11 (2022-12 was not found).
+POLICE_FOLDERS = ("surrey", "surrey_2022-01_to_2022-11")
+POPULATION = SHARED / "population" / "census2021_usual_residents_lsoa21.csv"
+POPULATION_OUT = OUT / "population" / "census2021_usual_residents_lsoa21_sample.csv"
+
+
+def sha256(path: Path) -> str:
+    """The file's SHA-256, for PROVENANCE.md."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def copy_police_months() -> None:
     """Keep sample-borough rows (by LSOA name) and no-location rows, lines byte-for-byte."""
     prefixes = tuple(f"{name} " for name in BOROUGHS.values())
-    for src in sorted((SHARED / "police" / "surrey").glob("*-surrey-street.csv")):
+    sources = sorted(src for folder in POLICE_FOLDERS
+                     for src in (SHARED / "police" / folder).glob("*-surrey-street.csv"))
+    for src in sources:
         month = src.name[:7]
         dest = OUT / "police" / month / src.name
         dest.parent.mkdir(parents=True, exist_ok=True)
@@ -35,7 +47,21 @@ def copy_police_months() -> None:
             if lsoa_name.startswith(prefixes) or no_location:
                 kept.append(line)
         dest.write_bytes("".join(kept).encode("utf-8"))
-        print(f"{dest.relative_to(ROOT)}: {len(kept) - 1} rows")
+        print(f"{dest.relative_to(ROOT)}: {len(kept) - 1} rows; source sha256 {sha256(src)}, "
+              f"sample sha256 {sha256(dest)}")
+
+
+def copy_population() -> None:
+    """Census 2021 usual residents of the sample boroughs' 2021 LSOAs (by LSOA name, as the
+    police rows are cut), lines byte-for-byte with the header."""
+    prefixes = tuple(f"{name} " for name in BOROUGHS.values())
+    lines = POPULATION.read_bytes().decode("utf-8").splitlines(keepends=True)
+    kept = [lines[0]] + [line for line in lines[1:]
+                         if line.split(",")[1].startswith(prefixes)]
+    POPULATION_OUT.parent.mkdir(parents=True, exist_ok=True)
+    POPULATION_OUT.write_bytes("".join(kept).encode("utf-8"))
+    print(f"{POPULATION_OUT.relative_to(ROOT)}: {len(kept) - 1} LSOAs; source sha256 "
+          f"{sha256(POPULATION)}, sample sha256 {sha256(POPULATION_OUT)}")
 
 
 def copy_boundaries() -> None:
@@ -85,6 +111,7 @@ def main() -> int:
         print(f"shared data not found at {SHARED}", file=sys.stderr)
         return 1
     copy_police_months()
+    copy_population()
     copy_boundaries()
     clip_thames()
     copy_postcodes()

@@ -48,6 +48,14 @@ NPM_FILES: list[tuple[str, str]] = [
     ("leaflet-draw/dist/leaflet.draw.js", "leaflet-draw/leaflet.draw.js"),
     ("leaflet-draw/dist/leaflet.draw.css", "leaflet-draw/leaflet.draw.css"),
     ("leaflet-draw/dist/images", "leaflet-draw/images"),
+    (
+        "leaflet-gesture-handling/dist/leaflet-gesture-handling.min.js",
+        "leaflet-gesture-handling/leaflet-gesture-handling.min.js",
+    ),
+    (
+        "leaflet-gesture-handling/dist/leaflet-gesture-handling.min.css",
+        "leaflet-gesture-handling/leaflet-gesture-handling.min.css",
+    ),
 ]
 
 HEAT_DEST = "leaflet-heat/leaflet_heat.min.js"

@@ -3,8 +3,9 @@ offline, on a database set up by `hotspots setup`:
 
 - local accounts sign in through the form; a wrong password is refused; sign-out ends the
   session;
-- a viewer's hotspot map payload holds no restricted incident (no place where only "Violence
-  and sexual offences" happened), and a viewer cannot reach the PSPO editor by its address;
+- a viewer's hotspot map is drawn from the incidents the role may see (its heat picture is
+  the surface of those, not the admin's), the page, the map's key and both downloads say what
+  was left out, and a viewer cannot reach the PSPO editor by its address;
 - an officer may log checks but not edit PSPOs; an analyst has the Data page; an admin
   changes a role on the Users page and the audit log records it;
 - a council account signs in through OpenID Connect against a real provider running here
@@ -13,12 +14,13 @@ offline, on a database set up by `hotspots setup`:
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
@@ -26,7 +28,8 @@ from access.accounts import create_user, get_user
 from access.roles import Principal
 from access.scope import acting_as
 from geo.areas import resolve_area
-from hotspots.analysis import area_incidents
+from hotspots.analysis import area_incidents, find_hotspots
+from present.map import surface_picture
 from store.db import get_engine
 from store.models import AuditEntry
 from tests.support.browser import (
@@ -50,7 +53,6 @@ ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "tests" / "artifacts"
 PASSWORD = "a long test passphrase"
 USERS = {"viewer": "jag.viewer", "officer": "river.officer", "analyst": "data.analyst"}
-HEAT = re.compile(r"L\.heatLayer\(\s*(\[\[.*?\]\])\s*,", re.DOTALL)
 VSO = "Violence and sexual offences"
 pytestmark = pytest.mark.filterwarnings("ignore:get_jwt_config:DeprecationWarning")
 
@@ -91,30 +93,43 @@ def wait_for_cookie(page: Page) -> None:
 
 
 def nav_links(page: Page) -> set[str]:
-    links = page.get_by_test_id("stSidebarNav").get_by_role("link")
-    return {links.nth(i).inner_text().strip() for i in range(links.count())}
+    """Every page the navigation bar offers, opening each of its menus in turn."""
+    found: set[str] = set()
+    sections = page.get_by_test_id("stTopNavSection")
+    for i in range(sections.count()):
+        sections.nth(i).click()
+        links = page.get_by_test_id("stTopNavDropdownLink")
+        expect(links.first).to_be_visible(timeout=10000)
+        found |= {links.nth(j).inner_text().strip() for j in range(links.count())}
+        page.keyboard.press("Escape")
+        expect(links).to_have_count(0, timeout=10000)
+    return found
 
 
-def heat_places(page: Page) -> set[tuple[float, float]]:
-    """The places in the hotspot map's heat layer, read from the map's own document (read
-    again while a rerun is replacing the map's frame)."""
-    settle(page)  # the map's first value reruns the page once: read the map drawn after it
+def signed_in_as(page: Page, label: str) -> None:
+    """The navigation bar has the signed-in person's menu (their account, the statement)."""
+    expect(page.get_by_test_id("stTopNavSection").filter(has_text=label)).to_be_visible(
+        timeout=30000)
+
+
+def heat_picture(page: Page) -> str:
+    """The hotspot map's heat picture (a PNG data URI), read from the map's own document
+    once the page has settled (the map's first value reruns it once)."""
+    settle(page)
     for _ in range(40):
-        found = HEAT.search(wait_for_map(page).content())
-        if found:
-            return {(p[0], p[1]) for p in json.loads(found.group(1))}
+        image = wait_for_map(page).locator("img.leaflet-image-layer")
+        if image.count():
+            return image.first.get_attribute("src")
         page.wait_for_timeout(500)
-    raise AssertionError("the hotspot map's heat layer never appeared")
+    raise AssertionError("the hotspot map's heat picture never appeared")
 
 
-def restricted_only_places(database_url: str, area: str) -> set[tuple[float, float]]:
-    """Places (rounded as the map rounds them) where every stored incident is VSO."""
+def expected_heat(database_url: str, principal: Principal, area: str) -> str:
+    """The heat picture of the default selection, worked out for `principal` directly."""
     engine = get_engine(database_url)
-    with acting_as(Principal("test.analyst", "analyst")):
-        points = area_incidents(engine, resolve_area(engine, area), None, None)
-    points = points.assign(lat=np.round(points["lat"], 5), lon=np.round(points["lon"], 5))
-    only = points.groupby(["lat", "lon"])["category"].agg(lambda c: set(c) == {VSO})
-    return {place for place, flag in only.items() if flag}
+    with acting_as(principal):
+        report = find_hotspots(engine, area, "2023-02", "2024-01")
+        return surface_picture(report.density()).data_uri
 
 
 def test_a_wrong_password_is_refused_and_sign_out_ends_the_session(browser: Browser,
@@ -124,11 +139,13 @@ def test_a_wrong_password_is_refused_and_sign_out_ends_the_session(browser: Brow
     assert nav_links(page) == set()
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_text("Signed in as")).to_be_visible(timeout=30000)
+    signed_in_as(page, "Jag Viewer")
     wait_for_cookie(page)
     page.reload()  # the cookie keeps the session across a reload
     wait_idle(page)
-    expect(page.get_by_text("Signed in as")).to_be_visible(timeout=30000)
+    signed_in_as(page, "Jag Viewer")
+    page.goto(f"{app_url}/account")
+    expect(page.get_by_text("role viewer")).to_be_visible(timeout=30000)
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("button", name="Sign in")).to_be_visible(timeout=30000)
     page.reload()
@@ -140,21 +157,42 @@ def test_a_viewer_sees_no_restricted_incident_and_cannot_reach_the_editors(
         browser: Browser, app_url: str, database_url: str) -> None:
     page = sign_in(browser, f"{app_url}/hotspot_map", USERS["viewer"])
     blocked = block_external(page)
-    expect(page.get_by_text("Signed in as")).to_be_visible(timeout=30000)
+    signed_in_as(page, "Jag Viewer")
     links = nav_links(page)
     assert {"Overview", "Hotspot map", "PSPOs", "Water safety"} <= links
     assert not {"PSPO editor", "Data", "Users and audit"} & links
     area = page.get_by_role("combobox", name="Area", exact=True).input_value()
-    hidden = restricted_only_places(database_url, area)
-    assert hidden  # there are places where only violence happened
-    viewer_places = heat_places(page)
-    assert viewer_places and not viewer_places & hidden
+    viewer = Principal(USERS["viewer"], "viewer")
+    admin = Principal("admin", "admin")
+    seen = heat_picture(page)
+    assert seen == expected_heat(database_url, viewer, area)
+    assert seen != expected_heat(database_url, admin, area)  # violence left out
+    # the page, the map's key and both downloads say what was left out, with the count
+    with acting_as(admin):
+        engine = get_engine(database_url)
+        points = area_incidents(engine, resolve_area(engine, area), "2023-02", "2024-01",
+                                [VSO])
+    told = f"{VSO} ({len(points):,} in this selection; shown to your role only as counts"
+    expect(page.get_by_text(re.compile(r"^Left out here for your role \(viewer\)"))
+           ).to_contain_text(told)
+    frame = wait_for_map(page)
+    frame.locator(".csp-key-button").click()
+    expect(frame.locator(".csp-key-panel")).to_contain_text("Left out from this map for your "
+                                                            "role (viewer)")
+    with page.expect_download() as geojson:
+        page.get_by_role("button", name="Download (GeoJSON)").click()
+    notes = json.loads(Path(geojson.value.path()).read_text(encoding="utf-8"))["notes"]
+    assert any(told in note for note in notes)
+    with page.expect_download() as table:
+        page.get_by_role("button", name="Download (CSV)").click()
+    rows = list(csv.DictReader(io.StringIO(Path(table.value.path()).read_text("utf-8"))))
+    assert rows and all(told in row["note"] for row in rows)
     expect(page.get_by_role("button", name="Measure accuracy")).to_have_count(0)
-    page.screenshot(path=str(ARTIFACTS / "viewer_hotspot_map.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / "viewer_hotspot_map.png"))
     # by its address: the editor is not there for a viewer
     page.goto(f"{app_url}/pspo_editor")
     wait_idle(page)
-    expect(page.get_by_text("Signed in as")).to_be_visible(timeout=30000)
+    signed_in_as(page, "Jag Viewer")
     expect(page.get_by_role("button", name="Add the order")).to_have_count(0)
     expect(page.get_by_role("heading", name="PSPO editor")).to_have_count(0)
     page.goto(f"{app_url}/users")
@@ -165,9 +203,6 @@ def test_a_viewer_sees_no_restricted_incident_and_cannot_reach_the_editors(
     expect(page.get_by_text("Logging checks is for officers and admins.")).to_be_visible()
     expect(page.get_by_role("button", name="Save check")).to_have_count(0)
     assert blocked == []
-    # the admin's map of the same selection does show those places
-    admin_page, _, _ = open_page(browser, f"{app_url}/hotspot_map")
-    assert heat_places(admin_page) & hidden
 
 
 def test_an_officer_logs_checks_but_does_not_edit_pspos(browser: Browser,
@@ -185,7 +220,7 @@ def test_an_officer_logs_checks_but_does_not_edit_pspos(browser: Browser,
 def test_an_analyst_has_the_data_page_but_not_the_admin_pages(browser: Browser,
                                                               app_url: str) -> None:
     page = sign_in(browser, app_url, USERS["analyst"])
-    expect(page.get_by_text("Signed in as")).to_be_visible(timeout=30000)
+    signed_in_as(page, "Data Analyst")
     links = nav_links(page)
     assert "Data" in links and not {"PSPO editor", "Users and audit"} & links
 
@@ -219,7 +254,7 @@ def test_an_admin_changes_a_role_and_the_audit_log_records_it(
     audit.get_by_role("button", name="Show the log").click()
     expect(page.get_by_test_id("stDataFrame").filter(has_text="role changed")).to_have_count(
         1, timeout=30000)
-    page.screenshot(path=str(ARTIFACTS / "users_and_audit.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / "users_and_audit.png"), )
     assert blocked == [] and errors == []
 
 
@@ -235,12 +270,13 @@ def test_a_council_account_signs_in_through_openid_connect(browser: Browser,
             page, blocked, errors = open_page(browser, url, signed_in=False)
             wait_idle(page)
             sign_in_with_oidc(page, provider, "new.starter@council.example")
-            expect(page.get_by_text("Signed in as")).to_be_visible(timeout=30000)
-            expect(page.get_by_text("(viewer)")).to_be_visible()
+            signed_in_as(page, "New Starter")
             assert "PSPO editor" not in nav_links(page)
+            page.goto(f"{url}/account")
+            expect(page.get_by_text("role viewer")).to_be_visible(timeout=30000)
             user = get_user(get_engine(database_url), "new.starter@council.example")
             assert (user["source"], user["role"], user["display_name"]) == (
                 "oidc", "viewer", "New Starter")
-            page.screenshot(path=str(ARTIFACTS / "oidc_signed_in.png"), full_page=True)
+            page.screenshot(path=str(ARTIFACTS / "oidc_signed_in.png"), )
             sign_out_of_oidc(page, provider)
-            expect(page.get_by_text("Signed in as")).to_have_count(0)
+            expect(page.get_by_test_id("stTopNavSection")).to_have_count(0)

@@ -27,7 +27,15 @@ from registers.checks import due_report
 from registers.equipment import retire_item
 from registers.example import EXAMPLES, seed_example_registers
 from registers.pspo import Condition, add_order, discharge_order
-from report.briefing import Briefing, BriefingError, Place, build_briefing, place_from_layer
+from report.briefing import (
+    Briefing,
+    BriefingError,
+    Place,
+    build_briefing,
+    header_facts,
+    key_figures,
+    place_from_layer,
+)
 from report.briefing_html import briefing_html
 from report.briefing_pdf import briefing_pdf
 from report.themes import ASB, DEFAULT_MAPPING, POLICE_UK_TYPES
@@ -38,7 +46,8 @@ TO_BNG = Transformer.from_crs(4326, 27700, always_xy=True)
 NOW = datetime(2026, 11, 28, 12, 0)
 USER = "test officer"
 LATEST_3 = ["2023-11", "2023-12", "2024-01"]
-ALL_MONTHS = [f"2023-{m:02d}" for m in range(1, 13)] + ["2024-01"]
+ALL_MONTHS = ([f"2022-{m:02d}" for m in range(1, 12)]  # 2022-12 is not in the sample
+              + [f"2023-{m:02d}" for m in range(1, 13)] + ["2024-01"])
 HOSTILE = "<script>alert(1)</script>"
 HOSTILE_ORDER = '<script>alert("pspo")</script> & "quoted"'
 NETWORK = re.compile(r"""(?:src|href|action|poster|data|xlink:href)\s*=\s*["']?\s*(?:https?:)?//""",
@@ -181,24 +190,59 @@ def test_counts_by_type_and_month_equal_the_raw_police_files(engine) -> None:
                                                "easting", "northing"}
     notes = " ".join(briefing.notes)
     assert "police.uk publishes each month about two months after it ends" in notes
-    assert "34 months before the action day (2026-11)" in notes
     assert "On or near" in notes  # locations are anonymised snap points
+    # how current: whole months from the end of January 2024 to Saturday 28 November 2026
+    assert briefing.currency.latest == "2024-01" and briefing.currency.months == 33
+    assert briefing.currency.stale
+
+
+def test_the_pack_says_how_old_the_data_is_in_its_first_lines(engine) -> None:
+    place = ward_place("Staines")
+    stale = build_briefing(engine, place, date(2026, 11, 28))
+    sentence = ("Latest police.uk month loaded: January 2024, 33 months before the action day "
+                "(Saturday 28 November 2026)")
+    assert stale.currency.sentence() == sentence
+    facts = dict(header_facts(stale))
+    assert list(facts)[:4] == ["Place", "Borough", "Action day", "Data"]
+    assert facts["Data"] == sentence + "."
+    summary = key_figures(stale)
+    assert summary[0].startswith("The data is 33 months older than the action day")
+    assert "Import the latest police.uk months" in summary[0]
+    page = briefing_html(stale)
+    assert page.index(html.escape(sentence)) < page.index("At a glance")
+    assert html.escape(summary[0]) in page
+    text = " ".join(" ".join(pdf_pages_text(briefing_pdf(stale))).split())
+    assert sentence in text and "The data is 33 months older than the action day" in text
+    # an action day two months after the latest month: current enough, no warning
+    fresh = build_briefing(engine, place, date(2024, 3, 20))
+    assert fresh.currency.months == 1 and not fresh.currency.stale
+    assert not key_figures(fresh)[0].startswith("The data is")
+    assert dict(header_facts(fresh))["Data"] == (
+        "Latest police.uk month loaded: January 2024, 1 month before the action day "
+        "(Wednesday 20 March 2024).")
+    # an action day in the past uses the latest month loaded up to it
+    past = build_briefing(engine, place, date(2023, 6, 15))
+    assert past.currency.latest == "2023-06" and past.currency.months == 0
 
 
 def test_the_latest_months_loaded_up_to_the_action_day_are_used(engine) -> None:
     place = ward_place("Staines")
     year = build_briefing(engine, place, date(2026, 11, 28), months=12)
-    assert year.months == ALL_MONTHS[1:]
-    assert year.total == len(raw_inside(place.geometry, ALL_MONTHS[1:]))
+    assert year.months == ALL_MONTHS[-12:]
+    assert year.total == len(raw_inside(place.geometry, ALL_MONTHS[-12:]))
     midyear = build_briefing(engine, place, date(2023, 6, 15))
     assert midyear.months == ["2023-04", "2023-05", "2023-06"]
-    assert not any("months before the action day" in n for n in midyear.notes)
-    more = build_briefing(engine, place, date(2026, 11, 28), months=20)
+    more = build_briefing(engine, place, date(2026, 11, 28), months=30)
     assert more.months == ALL_MONTHS
-    assert any("Only 13 months" in n for n in more.notes)
+    assert any("Only 24 months" in n for n in more.notes)
+    # 2022-12 is not loaded: a span over it leaves it out, and says so
+    gap = build_briefing(engine, place, date(2023, 2, 10))
+    assert gap.months == ["2022-11", "2023-01", "2023-02"]
+    assert any("1 month(s) between 2022-11 and 2023-02 have no incidents loaded" in n
+               for n in gap.notes)
     with pytest.raises(BriefingError, match="no incidents are loaded for Spelthorne up to "
-                                            "2022-12"):
-        build_briefing(engine, place, date(2022, 12, 1))
+                                            "2021-12"):
+        build_briefing(engine, place, date(2021, 12, 1))
 
 
 def test_a_town_centre_place_is_its_stated_approximation(engine) -> None:

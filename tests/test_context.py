@@ -116,27 +116,50 @@ def test_thames_frontage_summary_matches_distances_measured_independently(
     assert wider.table.iloc[0]["unit"] == "River frontage (within 200 m of the water)"
 
 
-def test_comparison_for_2024_01_matches_the_raw_csvs(sample_db, spelthorne_outline):
-    months = [f"2023-{m:02d}" for m in range(1, 13)] + ["2024-01"]
-    raw = raw_points(months, spelthorne_outline)
+PREVIOUS_YEAR = [f"2022-{m:02d}" for m in range(2, 12)] + ["2023-01"]  # 2022-12 missing
+CURRENT_YEAR = [f"2023-{m:02d}" for m in range(2, 13)] + ["2024-01"]
 
-    rolling = compare(sample_db.engine, "Spelthorne", "2024-01", 12)
-    current = Counter(raw.loc[raw["month"] >= "2023-02", "category"])
-    previous = Counter(raw.loc[raw["month"] <= "2023-01", "category"])
+
+def test_comparison_for_2024_01_matches_the_raw_csvs(sample_db, spelthorne_outline):
+    raw = raw_points([*PREVIOUS_YEAR, *CURRENT_YEAR], spelthorne_outline)
+
+    rolling = compare(sample_db.engine, "Spelthorne", "2024-01", 12,
+                      targets=parse_targets(["*=reduce:5"]))
+    assert rolling.previous == ("2022-02", "2023-01")
+    # 2022-12 is not in the sample: 2023-12 is dropped with it, 11 pairs compared, like for like
+    assert rolling.coverage == {"current": [], "previous": ["2022-12"]}
+    assert not rolling.complete and rolling.comparable and rolling.months_compared == 11
+    assert [c for c, _, _ in rolling.pairs.dropped] == ["2023-12"]
+    now = [m for m in CURRENT_YEAR if m != "2023-12"]
+    before = [m for m in PREVIOUS_YEAR]
+    assert rolling.pairs.current_months == now and rolling.pairs.previous_months == before
+    current = Counter(raw.loc[raw["month"].isin(now), "category"])
+    previous = Counter(raw.loc[raw["month"].isin(before), "category"])
     table = rolling.table.set_index("crime_type")
-    assert table.loc["All crime and ASB", "current"] == sum(current.values()) == 9605
-    assert table.loc["All crime and ASB", "previous"] == sum(previous.values()) == 843
-    for crime_type, n in current.items():
-        assert table.loc[crime_type, "current"] == n
-        assert table.loc[crime_type, "previous"] == previous.get(crime_type, 0)
-    # only 2023-01 of the previous twelve months is in the sample: said, and no RAG given
-    assert rolling.coverage["previous"][0] == "2022-02" and len(rolling.coverage["previous"]) == 11
-    assert not rolling.complete and (rolling.table["rag"] == "").all()
-    assert rolling.table["change_pct"].isna().all()
+    assert table.loc["All crime and ASB", "current"] == sum(current.values()) == 8812
+    assert table.loc["All crime and ASB", "previous"] == sum(previous.values())
+    for crime_type in set(current) | set(previous):
+        row = table.loc[crime_type]
+        assert (row["current"], row["previous"]) == (current[crime_type],
+                                                    previous[crime_type]), crime_type
+        pct = 100 * (current[crime_type] - previous[crime_type]) / previous[crime_type]
+        assert row["change_pct"] == pytest.approx(pct, abs=0.05)
+        assert row["rag"] == ("Green" if pct <= -5 else "Amber" if pct <= 0 else "Red")
+        assert row["months_compared"] == 11
+        assert row["months_dropped"] == "2023-12 (no data for 2022-12)"
+        direction = "rose" if pct > 0 else "fell"
+        assert row["reading"].startswith(direction), row["reading"]
+        chance = "more than chance" if row["p_value"] < 0.05 else "within normal variation"
+        assert chance in row["reading"] and row["significant"] == (row["p_value"] < 0.05)
+    # a change and a RAG on every line
+    assert rolling.table["change"].notna().all() and (rolling.table["rag"] != "").all()
+    assert any("11 of 12 months compared" in n and "2023-12 (no data for 2022-12)" in n
+               for n in rolling.notes)
 
     six = compare(sample_db.engine, "Spelthorne", "2024-01", 6,
                   targets=parse_targets(["*=reduce:5", "Shoplifting=reduce:10"]))
     assert six.complete and six.previous == ("2023-02", "2023-07")
+    assert six.months_compared == 6 and (six.table["months_dropped"] == "").all()
     after = Counter(raw.loc[raw["month"] >= "2023-08", "category"])
     before = Counter(raw.loc[raw["month"].between("2023-02", "2023-07"), "category"])
     by_type = six.table.set_index("crime_type")
@@ -151,6 +174,43 @@ def test_comparison_for_2024_01_matches_the_raw_csvs(sample_db, spelthorne_outli
     assert by_type.loc["Shoplifting", "target"] == "reduce by 10%"
 
 
+@pytest.mark.parametrize("area", ["Spelthorne", "Runnymede", "Woking"])
+def test_the_twelve_month_comparison_gives_change_and_rag_on_every_line(sample_db, area):
+    result = compare(sample_db.engine, area, "2024-01", targets=parse_targets(["*=reduce:0"]))
+    assert result.comparable and result.months_compared == 11
+    table = result.table
+    assert len(table) == 15  # all crime and the 14 police.uk types
+    assert table["change"].notna().all() and table["change_pct"].notna().all()
+    assert table["rag"].isin(["Green", "Amber", "Red"]).all()
+    assert (table["note"] == "").all()
+
+
+def test_too_few_months_to_compare_gives_na_with_the_reason(sample_db, spelthorne_outline):
+    # 13 months to 2023-01 against the 13 before: only 2022-01..2022-11 and 2023-01 of the
+    # current period have data and nothing before 2022-01 does, so nothing can be compared
+    nothing = compare(sample_db.engine, "Spelthorne", "2023-01", 13,
+                      targets=parse_targets(["*=reduce:5"]))
+    assert nothing.months_compared == 0 and not nothing.comparable
+    assert nothing.table["change"].isna().all() and (nothing.table["rag"] == "").all()
+    assert nothing.table["reading"].str.startswith("not compared: only 0 of 13").all()
+    assert any("Only 0 of 13 months" in n and "three quarters" in n for n in nothing.notes)
+    # 3 months to 2023-02 against 2022-09..2022-11: 2022-12 dropped, 2 of 3 compared: short
+    # of three quarters (3 needed), so NA, and the counts are of every month loaded
+    short = compare(sample_db.engine, "Spelthorne", "2023-02", 3)
+    assert short.pairs.needed == 3 and short.months_compared == 2 and not short.comparable
+    raw = raw_points(["2022-09", "2022-10", "2022-11", "2023-01", "2023-02"],
+                     spelthorne_outline)
+    total = short.table.set_index("crime_type").loc["All crime and ASB"]
+    assert total["current"] == int(raw["month"].isin(["2023-01", "2023-02"]).sum())
+    assert total["previous"] == int(raw["month"].isin(["2022-09", "2022-10", "2022-11"]).sum())
+    assert total["change"] is None or total["change"] != total["change"]
+    assert "only 2 of 3 months can be compared" in total["note"]
+    # 4 months to 2023-03: 3 of 4 comparable, exactly three quarters: compared
+    enough = compare(sample_db.engine, "Spelthorne", "2023-03", 4)
+    assert enough.months_compared == 3 and enough.comparable
+    assert enough.table["change"].notna().all()
+
+
 def test_comparison_by_ward_adds_up_to_the_borough(sample_db):
     whole = compare(sample_db.engine, "Spelthorne", "2024-01", 6).table
     wards = compare(sample_db.engine, "Spelthorne", "2024-01", 6, by="ward").table
@@ -161,14 +221,49 @@ def test_comparison_by_ward_adds_up_to_the_borough(sample_db):
         assert summed.reindex(expected.index).tolist() == expected.tolist()
 
 
-def test_since_last_jag_compares_with_the_same_months_a_year_before(sample_db):
+def test_since_last_jag_compares_with_the_same_months_a_year_before(sample_db,
+                                                                    spelthorne_outline):
     result = compare(sample_db.engine, "Spelthorne", "2024-01", since="2023-12")
     assert result.current == ("2023-12", "2024-01")
     assert result.previous == ("2022-12", "2023-01")
     assert result.coverage == {"current": [], "previous": ["2022-12"]}
-    assert any("has no data for 1 of its 2 months (2022-12)" in n for n in result.notes)
+    # 1 of 2 months comparable: below three quarters, so NA with the reason
+    assert result.months_compared == 1 and not result.comparable
+    assert any("Only 1 of 2 months" in n and "2022-12" in n for n in result.notes)
     total = result.table.set_index("crime_type").loc["All crime and ASB"]
     assert (total["current"], total["previous"]) == (793 + 835, 843)
+    # since 2023-09: 2023-12 is dropped with 2022-12, 4 of 5 compared, like for like
+    later = compare(sample_db.engine, "Spelthorne", "2024-01", since="2023-09")
+    assert later.previous == ("2022-09", "2023-01") and later.comparable
+    assert later.pairs.compared == (("2023-09", "2022-09"), ("2023-10", "2022-10"),
+                                    ("2023-11", "2022-11"), ("2024-01", "2023-01"))
+    raw = raw_points(["2022-09", "2022-10", "2022-11", "2023-01", "2023-09", "2023-10",
+                      "2023-11", "2024-01"], spelthorne_outline)
+    total = later.table.set_index("crime_type").loc["All crime and ASB"]
+    assert total["current"] == int(raw["month"].isin(["2023-09", "2023-10", "2023-11",
+                                                      "2024-01"]).sum())
+    assert total["previous"] == int(raw["month"].isin(["2022-09", "2022-10", "2022-11",
+                                                       "2023-01"]).sum())
+    assert total["months_compared"] == 4 and total["change"] == total["current"] - \
+        total["previous"]
+
+
+def test_comparison_by_ward_gives_rates_per_1000_residents(populated_db):
+    result = compare(populated_db.engine, "Spelthorne", "2024-01", by="ward")
+    wards = load_layer(populated_db.engine, "ward", SPELTHORNE)
+    residents = dict(zip(wards["name"], wards["population"], strict=True))
+    table = result.table[result.table["crime_type"] == "All crime and ASB"]
+    assert table["population"].notna().all() and len(table) == 13
+    for row in table.itertuples():
+        assert row.population == residents[row.unit]
+        assert row.current_per_1000 == pytest.approx(1000 * row.current / row.population,
+                                                     abs=0.005)
+        assert row.previous_per_1000 == pytest.approx(1000 * row.previous / row.population,
+                                                      abs=0.005)
+    assert table["population"].sum() == 102954  # Census 2021: Spelthorne's residents
+    assert any("per 1,000 residents" in n and "best fit" in n for n in result.notes)
+    borough = compare(populated_db.engine, "Spelthorne", "2024-01").table.iloc[0]
+    assert borough["population"] == 102954
 
 
 def test_concentration_shares_and_gini(sample_db):
@@ -242,6 +337,16 @@ def test_pspo_layer_upload_summary_and_no_doubling(sample_db, pspo_file):
     assert inside + table.loc["Outside any PSPO", "incidents"] == 9605
 
 
+@pytest.fixture(scope="module")
+def populated_db(sample_db):
+    """The module's sample database with the bundled Census 2021 populations loaded, as
+    `hotspots setup` loads them."""
+    from geo.population import load_census_population
+
+    load_census_population(sample_db.engine)
+    return sample_db
+
+
 def test_cli_summary_and_compare_json(sample_db, tmp_path):
     done = run_cli(["summary", "--area", "spelthorne", "--by", "ward", "--from", "2024-01",
                     "--to", "2024-01", "--json"], sample_db.url)
@@ -256,6 +361,8 @@ def test_cli_summary_and_compare_json(sample_db, tmp_path):
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert result["complete"] and result["current"] == ["2023-08", "2024-01"]
+    assert result["months"]["months_compared"] == 6 and result["comparable"]
+    assert result["currency"]["latest_month"] == "2024-01"
     units = {r["unit"] for r in result["rows"]}
     assert units == {"Ashford", "Shepperton", "Staines-upon-Thames", "Rest of Spelthorne"}
     assert {r["rag"] for r in result["rows"] if r["previous"]} <= {"Green", "Amber", "Red"}

@@ -140,7 +140,7 @@ def test_one_incident(land, one_real_point, method):
     counts = found["count"].to_numpy()
     assert (counts >= 0).all() and (counts <= 1).all()
     assert counts.sum() <= 1
-    if method in ("grid", "weighted", "kde"):
+    if method in ("grid", "weighted", "forecast", "kde"):
         top = found.iloc[0]
         assert top["count"] == 1
         assert top.geometry.contains(point)
@@ -184,10 +184,14 @@ def test_five_hundred_incidents_at_one_point(land, method):
         assert found.iloc[0]["count"] == 500
         assert found.iloc[0].geometry.covers(point)
     if method == "kde":
+        # one distinct location: no spacing to measure, so the rule's stated street-scale
+        # default, on the cells that suit it
         params = found.attrs["parameters"]
-        assert params["bandwidth_m"] == params["cell_size_m"]
-        assert "raised to it" in params["bandwidth_rule"]
+        assert params["bandwidth_m"] == 250.0 and params["cell_size_m"] == 50.0
+        assert "fewer than 2 distinct locations" in params["bandwidth_rule"]
         assert json.loads(found["parameters"].iloc[0]) == params
+    if method == "weighted":
+        assert len(found) == 1  # no empty neighbour is added
 
 
 # 4. Bandwidth / distance below the cell size -----------------------------------------------
@@ -204,7 +208,7 @@ def test_reach_shorter_than_the_cell_size_is_refused(land, month_points, method,
 # 5. A grid too big for memory --------------------------------------------------------------
 
 def test_every_cell_method_is_listed():
-    assert set(CELL_METHODS) == {"grid", "kde", "gistar", "weighted"}
+    assert set(CELL_METHODS) == {"grid", "kde", "gistar", "weighted", "forecast"}
 
 
 @pytest.mark.parametrize("method", CELL_METHODS)
@@ -226,8 +230,8 @@ def test_grid_too_big_for_memory_is_refused_before_allocating(land, month_points
     assert suggested, message
     least = int(suggested.group(1))
     assert 1 <= least <= 50
-    # The suggestion is one that fits (weighted pads its raster by one cell).
-    pad = least if method == "weighted" else 0.0
+    # The suggestion is one that fits (weighted and forecast pad their raster by one cell).
+    pad = least if method in ("weighted", "forecast") else 0.0
     raster = Raster.over(land, least, pad=pad)
     assert raster.ncols * raster.nrows <= 4_000_000
 
@@ -278,6 +282,7 @@ def test_find_hotspots_on_an_area_of_river_is_refused(layers_db, river_areas, me
 BAD_PARAMETERS = [
     ("weighted", {"cell_size": -5}), ("weighted", {"pool": -1}),
     ("weighted", {"smooth": -0.1}),
+    ("forecast", {"cell_size": -5}), ("forecast", {"pool": -1}), ("forecast", {"smooth": -1}),
     ("grid", {"cell_size": -5}), ("grid", {"cell_size": float("nan")}),
     ("kde", {"cell_size": -5}), ("kde", {"bandwidth": 0}), ("kde", {"bandwidth": -5}),
     ("dbscan", {"eps": -5}), ("dbscan", {"min_samples": -1}),

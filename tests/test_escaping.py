@@ -34,6 +34,7 @@ from geo.crs import WGS84
 from geo.joins import context_layers
 from geo.layers import add_drawn_feature, add_layer_file, load_layer, seed_bundled_layers
 from hotspots.analysis import find_hotspots
+from hotspots.repeat import repeat_locations
 from ingest.run import ingest_paths
 from present.assets import SETUP_HINT, assets_ready
 from present.map import build_map
@@ -150,11 +151,17 @@ def hotspot_map(engine) -> folium.Map:
                      frontage=frontage[~frontage.is_empty],
                      pspos=layers.pspos.frame.to_crs(WGS84), frontage_m=50.0,
                      equipment=due_report(engine, f"{TODAY:%Y-%m}", SPELTHORNE, now=NOW),
-                     cctv=None, problems=problems[["name", "geometry"]])
+                     cctv=None, problems=problems[["name", "geometry"]],
+                     streets=repeat_locations(report.incidents, top=15), tiles="none")
+
+
+OWN_MARKUP = re.compile(r"</?b>|<br>")  # the map's own bold and line breaks in tooltips
 
 
 def shown_properties(fmap: folium.Map) -> list[dict]:
-    """The properties of every feature of every GeoJSON layer that has a tooltip or popup."""
+    """The properties of every feature of every GeoJSON layer that has a tooltip or popup,
+    and the text of every marker's tooltip and popup (the map's own <b> and <br> taken
+    out)."""
     out, pending = [], [fmap]
     while pending:
         element = pending.pop()
@@ -163,6 +170,14 @@ def shown_properties(fmap: folium.Map) -> list[dict]:
                 isinstance(child, folium.GeoJsonTooltip | folium.GeoJsonPopup)
                 for child in element._children.values()):
             out.extend(f["properties"] for f in element.data["features"])
+        if isinstance(element, folium.Marker):
+            for child in element._children.values():
+                if isinstance(child, folium.Tooltip):
+                    out.append({"tooltip": OWN_MARKUP.sub(" ", child.text)})
+                if isinstance(child, folium.Popup):
+                    body = "".join(getattr(part, "data", "") for part in
+                                   child.html._children.values())
+                    out.append({"popup": OWN_MARKUP.sub(" ", body)})
     return out
 
 
@@ -180,8 +195,9 @@ def test_the_map_html_holds_data_text_escaped_once(hotspot_map) -> None:
     for value in texts:  # tooltips and popups set innerHTML: nothing left to be read as markup
         assert not re.search(r"[<>\"']|&(?!(?:amp|lt|gt|quot|#x27);)", value), value
     shown = {html.unescape(v) for v in texts}  # what the browser shows: each escaped once
-    for text in (WARD, PSPO, SITE, PROBLEM, ORDINARY):
+    for text in (WARD, PSPO, PROBLEM, ORDINARY):
         assert text in shown, text
+    assert any(SITE in v for v in shown)  # an item's site, in its tooltip
     assert any(v.startswith(LOCATION + " (") for v in shown)  # a hotspot's "Most at"
     assert not any("&lt;" in v or "&amp;" in v for v in shown)  # never escaped twice
 
@@ -195,7 +211,8 @@ def served_page(page, body: str, stray: list[str]) -> None:
         if f"{parts.scheme}://{parts.netloc}" == ORIGIN and parts.path == "/map.html":
             route.fulfill(body=body, content_type="text/html; charset=utf-8")
         elif (f"{parts.scheme}://{parts.netloc}" == ORIGIN
-              and parts.path.startswith("/app/static/vendor/") and local.is_file()):
+              and parts.path.startswith(("/app/static/vendor/", "/app/static/map/"))
+              and local.is_file()):
             route.fulfill(path=str(local))
         else:
             stray.append(route.request.url)
@@ -208,6 +225,21 @@ OPEN_EVERY_DETAIL = """(name) => {
     const map = window[name], out = [];
     const made = el => el.querySelectorAll('img, svg, script, iframe, a, [onload], [onerror]')
         .length;
+    map.eachLayer(layer => {  // markers that carry their own tooltip and popup
+        if (layer.eachLayer || !layer.getLatLng) return;
+        if (layer.getTooltip && layer.getTooltip()) {
+            layer.openTooltip();
+            const el = layer.getTooltip().getElement();
+            out.push({text: el.textContent, made: made(el)});
+            layer.closeTooltip();
+        }
+        if (layer.getPopup && layer.getPopup()) {
+            layer.openPopup();
+            const el = layer.getPopup().getElement().querySelector('.leaflet-popup-content');
+            out.push({text: el.textContent, made: made(el)});
+            map.closePopup();
+        }
+    });
     map.eachLayer(group => {
         if (!group.eachLayer || !(group.getTooltip() || group.getPopup())) return;
         group.eachLayer(layer => {
@@ -249,7 +281,8 @@ def test_the_map_in_chromium_shows_hostile_text_and_runs_none_of_it(engine,
             page.on("pageerror", lambda e: errors.append(str(e)))
             served_page(page, body, stray)
             page.goto(f"{ORIGIN}/map.html")
-            page.wait_for_selector(".leaflet-overlay-pane svg path", timeout=30000)
+            page.wait_for_selector(".leaflet-overlay-pane canvas", timeout=30000)
+            page.wait_for_timeout(500)
             # a real hover over the problem location (drawn on top): its tooltip, as typed
             x, y = page.evaluate(
                 """([name, lat, lon]) => {

@@ -212,3 +212,30 @@ def test_cli_detect_bad_months_fail_cleanly(sample_db, tmp_path, months, message
     assert message in done.stderr
     assert "Traceback" not in done.stderr + done.stdout
     assert not out.exists()
+
+
+def test_every_method_says_in_words_what_its_ranking_rests_on(sample_db):
+    from hotspots import METHOD_NAMES
+    from hotspots import METHODS as ALL_METHODS
+    from hotspots.captions import ranking_sentence, selection_noun
+
+    assert METHOD_NAMES["forecast"].startswith("Where it is likely next month")
+    assert set(METHOD_NAMES) == set(ALL_METHODS)
+    for method in ALL_METHODS:
+        report = find_hotspots(sample_db.engine, "spelthorne", FROM, TO, ["Burglary"],
+                               method=method)
+        assert report.parameters["ranking"], method  # in the result's parameters
+        caption = report.caption()
+        assert caption.startswith(f"{method} hotspots for Spelthorne") and "Parameters:" in caption
+        assert report.ranking in caption and "burglaries" in report.ranking, method
+        assert "ranking = " not in caption  # said in words, not listed again
+    default = find_hotspots(sample_db.engine, "spelthorne", FROM, TO, ["Burglary"])
+    assert default.ranking.startswith("Ranked by burglaries in each 50 m square; ties broken")
+    everything = find_hotspots(sample_db.engine, "spelthorne", FROM, TO)
+    assert everything.ranking == ("Ranked by incidents in each 50 m square (all crime and "
+                                  "ASB); squares with the same count are listed west to east.")
+    assert selection_noun(["Burglary", "Robbery"]) == "burglaries and robberies"
+    assert selection_noun(["Drugs", "Robbery", "Burglary", "Shoplifting"]) == \
+        "incidents of the 4 selected types"
+    assert selection_noun(["Knife crime"]) == "incidents of Knife crime"
+    assert ranking_sentence("unknown", {"ranking": "as said"}, None) == "as said"

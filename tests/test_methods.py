@@ -6,7 +6,10 @@ worked by hand, esda's G_Local, ArcGIS confidence bins, the FDR correction, k ne
 neighbours, Staines town centre), DBSCAN and HDBSCAN (weighted distinct points against
 duplicated points, fixed against rule-chosen parameters on a dense 1M-incident set, counts
 inside outlines), change between two periods and hot spot classification over many, repeat
-locations, and weighted counts (smoothing, pooling with all crime, default cell size).
+locations, weighted counts (only squares holding the selection, ranked by its count, ties by
+the months and by all crime nearby) and the pooled forecast (smoothing, pooling with all
+crime), and the street-scale bandwidth rule (nearest-neighbour distances by hand and on the
+sample).
 """
 
 from __future__ import annotations
@@ -31,15 +34,23 @@ from sklearn.neighbors import KernelDensity
 from geo.areas import resolve_area
 from geo.joins import CONTEXT_COLUMNS
 from hotspots.analysis import area_incidents, find_hotspots
+from hotspots.bandwidth import (
+    bandwidth_nrd,
+    bandwidth_nrd_rule,
+    distinct_locations,
+    kde_cell_size,
+    nearest_neighbour_bandwidth,
+)
 from hotspots.cells import Raster
 from hotspots.change import change_test, hotspot_change, hotspot_classify
 from hotspots.dbscan import hotspot_dbscan
+from hotspots.forecast import hotspot_forecast
 from hotspots.gistar import confidence_bins, gistar_cells, gistar_z, neighbour_matrix
 from hotspots.grid import hex_cells, hex_polygons, hotspot_grid
 from hotspots.hdbscan import hotspot_hdbscan
-from hotspots.kde import bandwidth_nrd, kde_surface, linear_bin
+from hotspots.kde import DensitySurface, density_surface, hotspot_kde, kde_surface, linear_bin
 from hotspots.repeat import repeat_locations
-from hotspots.result import HOTSPOT_COLUMNS
+from hotspots.result import HOTSPOT_COLUMNS, HotspotInputError
 from hotspots.weighted import hotspot_weighted
 from tests.sample_data import has_coordinates, police_dicts
 
@@ -152,12 +163,18 @@ def test_quartic_kde_matches_a_direct_sum(kde_points):
     density = kde_surface(kde_points, RASTER, h, kernel="quartic").ravel()
     centres = cell_centres(RASTER)
     exact = quartic_sum(centres, kde_points, h)
-    # The FFT convolution itself is exact: it equals the direct sum over the binned points.
+    # The FFT convolution itself is exact: it equals the direct sum over the binned points,
+    # with the sampled kernel scaled to hold exactly one point's mass (here by 1 +- 0.1%).
     binned = linear_bin(RASTER, kde_points).ravel()
     assert binned.sum() == pytest.approx(len(kde_points))
     held = np.nonzero(binned)[0]
     direct = quartic_sum(centres, centres[held], h, binned[held])
-    assert np.abs(density - direct).max() < 1e-9 * direct.max()
+    offsets = np.arange(-12, 13) * 25.0
+    d2 = np.add.outer(offsets ** 2, offsets ** 2)
+    samples = np.where(d2 < h * h, 3 / (math.pi * h * h) * (1 - d2 / (h * h)) ** 2, 0)
+    scale = 1 / (samples.sum() * 25.0 ** 2)
+    assert scale == pytest.approx(1, abs=1e-3)
+    assert np.abs(density - direct * scale).max() < 1e-9 * direct.max()
     # Against the points themselves the difference is linear binning's error: under 1% on
     # cells above a tenth of the peak and under 1.5% above 5% of it. A compact kernel's edge
     # is steep in relative terms, though: where a cell is reached only by the last few per
@@ -579,19 +596,23 @@ def test_repeat_locations_on_the_real_sample(sample_db, spelthorne):
     assert top.iloc[0][months].tolist() == [per_month[m] for m in months]
 
 
-# --- Weighted counts ------------------------------------------------------------------------
+# --- Weighted counts (the default) and the pooled forecast -----------------------------------
 
-def test_weighted_smoothing_without_background():
+def in_cell(origin: np.ndarray, col: int, row: int, k: int, month: str = "2023-05") -> pd.DataFrame:
+    """k incidents inside the 50 m cell (col, row) from origin, in one month."""
+    xy = np.tile(origin + [col * 50 + 20, row * 50 + 30], (k, 1))
+    return frame(xy).assign(month=month)
+
+
+def test_forecast_smoothing_without_background():
     origin = np.array([500000.0, 160000.0])
     area = shapely.box(*origin, *(origin + 1000))
-
-    def in_cell(col, row, k):
-        return np.tile(origin + [col * 50 + 20, row * 50 + 30], (k, 1))
-    xy = np.concatenate([in_cell(5, 5, 5), in_cell(6, 5, 3), in_cell(4, 6, 8),
-                         in_cell(15, 15, 4)])
-    found = hotspot_weighted(frame(xy), area)
+    points = pd.concat([in_cell(origin, 5, 5, 5), in_cell(origin, 6, 5, 3),
+                        in_cell(origin, 4, 6, 8), in_cell(origin, 15, 15, 4)])
+    found = hotspot_forecast(points, area)
     params = json.loads(found["parameters"].iloc[0])
     assert params["cell_size_m"] == 50.0 and params["pool"] == 0.0
+    assert "forecast" in params["ranking"]
 
     def row(col, r):
         return found[found.geometry.contains(shapely.Point(*(origin + [col * 50 + 25,
@@ -603,17 +624,88 @@ def test_weighted_smoothing_without_background():
     # An empty cell next to them is kept, with its share of the smoothing only.
     assert row(5, 6)["count"].iloc[0] == 0
     assert row(5, 6)["score"].iloc[0] == pytest.approx(0.1 * 16 / 8, abs=1e-4)
-    assert found["count"].sum() == len(xy)
+    assert found["count"].sum() == len(points)
     assert found["rank"].iloc[0] == 1 and found["count"].iloc[0] == 8
 
 
-def test_weighted_pools_all_crime_for_a_sparse_type(all_crime, spelthorne):
+def test_weighted_all_crime_shows_only_cells_with_incidents_ranked_by_count():
+    origin = np.array([500000.0, 160000.0])
+    area = shapely.box(*origin, *(origin + 1000))
+    # two cells of 3 (the eastern one has busy neighbours), one of 8, one of 5
+    points = pd.concat([in_cell(origin, 10, 5, 3), in_cell(origin, 2, 5, 3),
+                        in_cell(origin, 11, 5, 8), in_cell(origin, 11, 6, 5)])
+    found = hotspot_weighted(points, area)
+    params = found.attrs["parameters"]
+    assert params["pool"] == 0.0 and params["smooth"] == 0.0
+    assert "west to east" in params["tie_break"]
+    assert len(found) == 4 and (found["count"] > 0).all()  # no empty neighbour is added
+    assert found["count"].tolist() == [8, 5, 3, 3]
+    assert (found["score"] == found["count"]).all()
+    # the tie is left in grid order: the western cell first, whatever its neighbours hold
+    tied = found[found["count"] == 3]
+    assert tied.geometry.centroid.x.tolist() == [origin[0] + 125, origin[0] + 525]
+
+
+def test_weighted_breaks_ties_by_months_then_all_crime():
+    origin = np.array([500000.0, 160000.0])
+    area = shapely.box(*origin, *(origin + 2000))
+    burglary = pd.concat([
+        in_cell(origin, 2, 2, 2, "2023-03"),  # 2 in one month
+        in_cell(origin, 20, 2, 1, "2023-03"), in_cell(origin, 20, 2, 1, "2023-09"),  # 2 months
+        in_cell(origin, 8, 8, 1), in_cell(origin, 30, 30, 1)])  # singles
+    crime = pd.concat([burglary, in_cell(origin, 30, 30, 40), in_cell(origin, 2, 2, 60),
+                       in_cell(origin, 12, 12, 90)])  # a busy cell with no burglary at all
+    found = hotspot_weighted(burglary, area, background=crime)
+    params = found.attrs["parameters"]
+    assert params["pool"] == 1.0 and params["tie_break"].startswith("the months with at least one")
+    centres = list(zip(found.geometry.centroid.x - origin[0],
+                       found.geometry.centroid.y - origin[1], strict=True))
+    # 2 incidents in two months beats 2 in one month, though the latter has more crime around;
+    # among the singles the one where all crime concentrates comes first
+    assert centres == [(1025, 125), (125, 125), (1525, 1525), (425, 425)]
+    assert found["count"].tolist() == [2, 2, 1, 1]
+    assert (612.5, 612.5) not in centres and len(found) == 4  # pooling adds no cell
+
+
+def test_weighted_pools_all_crime_only_to_order_cells(all_crime, spelthorne):
     burglary = all_crime[all_crime["category"] == "Burglary"]
     assert 0 < len(burglary) < 0.05 * len(all_crime)
     found = hotspot_weighted(burglary, spelthorne.land, background=all_crime)
     params = json.loads(found["parameters"].iloc[0])
     assert params["cell_size_m"] == 50.0 and params["pool"] == 1.0
     assert np.allclose(found.geometry.area, 2500)
+    assert found["count"].sum() == len(burglary) and (found["count"] > 0).all()
+
+    def cells(points):
+        return Counter(zip(np.floor(points["easting"] / 50).astype(int),
+                           np.floor(points["northing"] / 50).astype(int), strict=True))
+    own, every = cells(burglary), cells(all_crime)
+    assert len(found) == len(own)  # exactly the cells with a burglary
+    months = Counter(c for c, _ in {(c, m) for c, m in zip(
+        zip(np.floor(burglary["easting"] / 50).astype(int),
+            np.floor(burglary["northing"] / 50).astype(int), strict=True),
+        burglary["month"], strict=True)})
+    scale = len(burglary) / len(all_crime)
+
+    def base(c):
+        return own.get(c, 0) + every.get(c, 0) * scale
+
+    def weighted(c):
+        ring = [(c[0] + dx, c[1] + dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1) if dx or dy]
+        return base(c) + 0.1 * sum(base(r) for r in ring) / 8
+    keys = []
+    for geometry in found.geometry:
+        cell = (int(geometry.bounds[0] // 50), int(geometry.bounds[1] // 50))
+        keys.append((own[cell], months[cell], round(weighted(cell), 4)))
+    assert keys == sorted(keys, reverse=True)  # count, then months, then the weighted count
+    assert found["score"].tolist() == pytest.approx([k[2] for k in keys], abs=1e-3)
+
+
+def test_forecast_pools_all_crime_for_a_sparse_type(all_crime, spelthorne):
+    burglary = all_crime[all_crime["category"] == "Burglary"]
+    found = hotspot_forecast(burglary, spelthorne.land, background=all_crime)
+    params = json.loads(found["parameters"].iloc[0])
+    assert params["cell_size_m"] == 50.0 and params["pool"] == 1.0
     assert found["count"].sum() == len(burglary)
 
     def cells(points):
@@ -636,7 +728,130 @@ def test_weighted_pools_all_crime_for_a_sparse_type(all_crime, spelthorne):
     assert hit["count"].iloc[0] == 0
     assert hit["score"].iloc[0] == pytest.approx(expected, abs=1e-3)
     assert hit["score"].iloc[0] > 0.5
-    # Without the background the same cell scores only from burglaries next door, if any.
-    alone = hotspot_weighted(burglary, spelthorne.land)
-    lone = alone[alone.geometry.contains(centre)]
-    assert lone.empty or lone["score"].iloc[0] < hit["score"].iloc[0]
+    # The default method never shows that cell: it held no burglary.
+    default = hotspot_weighted(burglary, spelthorne.land, background=all_crime)
+    assert default[default.geometry.contains(centre)].empty
+
+
+def test_a_one_type_map_holds_that_type_in_every_hotspot(sample_db):
+    """The issue's case: Runnymede burglary and shoplifting, Woking and Spelthorne
+    shoplifting, a year to 2024-01, default method, 1% of the land."""
+    for area, crime in (("runnymede", "Burglary"), ("runnymede", "Shoplifting"),
+                        ("woking", "Shoplifting"), ("spelthorne", "Shoplifting")):
+        report = find_hotspots(sample_db.engine, area, FROM, TO, [crime])
+        assert report.method == "weighted" and len(report.hotspots)
+        assert (report.hotspots["count"] > 0).all(), (area, crime)
+        assert not any("had none" in n for n in report.notes)
+        inside = report.incidents[report.incidents["category"] == crime]
+        held = sum(int(shapely.contains_xy(g, inside["easting"], inside["northing"]).sum())
+                   for g in report.hotspots.geometry)
+        assert held >= len(report.hotspots)  # each holds at least one (edges aside)
+        assert "Ranked by" in report.caption() and "ties broken" in report.caption()
+        forecast = find_hotspots(sample_db.engine, area, FROM, TO, [crime], method="forecast")
+        empty = int((forecast.hotspots["count"] == 0).sum())
+        assert empty and any(f"{empty} of the" in n for n in forecast.notes), (area, crime)
+
+
+# --- The street-scale bandwidth rule ------------------------------------------------------
+
+def test_nearest_neighbour_bandwidth_by_hand():
+    # four corners of a 300 x 400 m rectangle: each corner's 1st, 2nd and 3rd nearest other
+    # corners are 300, 400 and 500 m away; a repeated location counts once
+    corners = np.array([[0, 0], [300, 0], [0, 400], [300, 400], [0, 0], [0, 0]], dtype=float)
+    assert len(distinct_locations(corners)) == 4
+    width, rule = nearest_neighbour_bandwidth(corners + 500000)
+    assert width == pytest.approx(500.0) and "3rd-nearest distinct location" in rule
+    assert nearest_neighbour_bandwidth(corners, k=1)[0] == pytest.approx(300.0)
+    # three locations: the 3rd neighbour does not exist, so the 2nd is used and said
+    width, rule = nearest_neighbour_bandwidth(corners[:3])
+    assert width == pytest.approx((400 + 500 + 500) / 3) and "2nd-nearest" in rule
+    width, rule = nearest_neighbour_bandwidth(np.array([[1.0, 2.0]] * 40))
+    assert width == 250.0 and "fewer than 2 distinct locations" in rule
+    far = np.array([[0, 0], [5000, 0], [0, 5000], [5000, 5000]], dtype=float)
+    width, rule = nearest_neighbour_bandwidth(far)
+    assert width == 1000.0 and "capped at 1000 m" in rule
+    assert [kde_cell_size(w) for w in (120, 160, 300, 441, 600)] == [25, 25, 50, 75, 100]
+
+
+@pytest.mark.parametrize("area", ["spelthorne", "runnymede", "woking"])
+def test_kde_bandwidth_for_a_borough_year_of_burglary_is_street_scale(sample_db, area):
+    place = resolve_area(sample_db.engine, area)
+    points = area_incidents(sample_db.engine, place, FROM, TO, ["Burglary"])
+    found = hotspot_kde(points, place.land)
+    params = found.attrs["parameters"]
+    # a few hundred metres, where the borough-wide bandwidth.nrd rule gave 2-4 km
+    assert 200 <= params["bandwidth_m"] <= 600, params
+    xy = points[["easting", "northing"]].to_numpy(float)
+    assert bandwidth_nrd_rule(xy) > 2000
+    # independently: the mean distance from each distinct snap point to its 3rd nearest
+    places = np.unique(np.round(xy), axis=0)
+    expected = cKDTree(places).query(places, k=4)[0][:, 3].mean()
+    assert params["bandwidth_m"] == pytest.approx(expected, abs=0.05)
+    assert params["cell_size_m"] == kde_cell_size(expected)
+    assert "3rd-nearest" in params["bandwidth_rule"]
+
+
+def test_one_surface_for_the_kde_hotspots_and_the_map(all_crime, spelthorne):
+    found = hotspot_kde(all_crime, spelthorne.land)
+    surface = found.attrs["surface"]
+    assert isinstance(surface, DensitySurface) and surface.incidents == len(all_crime)
+    # every hotspot's score is the surface's value at its cell
+    for geometry, score in zip(found.geometry[:50], found["score"][:50], strict=True):
+        col = int(round((geometry.bounds[0] - surface.x0) / surface.cell_size))
+        row = int(round((geometry.bounds[1] - surface.y0) / surface.cell_size))
+        assert surface.values[row, col] == pytest.approx(score, abs=1e-3)
+    # the same surface from density_surface, and mass conserved (incidents per km² x km²)
+    again = density_surface(all_crime, spelthorne.land)
+    assert np.array_equal(again.values, surface.values) and again.bounds == surface.bounds
+    total = surface.values.sum() * (surface.cell_size / 1000) ** 2
+    assert total == pytest.approx(len(all_crime), rel=0.01)
+    assert surface.nrows, surface.ncols == surface.values.shape
+    cells = surface.cells()
+    assert cells["density"].is_monotonic_decreasing and cells["density"].iloc[0] == surface.peak
+    with pytest.raises(ValueError):
+        surface.values[0, 0] = 1.0  # read-only: shared by the map and the hotspots
+
+
+def test_the_surface_survives_coverage_and_context(sample_db):
+    report = find_hotspots(sample_db.engine, "spelthorne", FROM, TO, method="kde")
+    surface = report.hotspots.attrs["surface"]
+    assert isinstance(surface, DensitySurface)
+    assert report.density() is surface
+    assert report.parameters["coverage"] == 0.01
+    other = find_hotspots(sample_db.engine, "spelthorne", FROM, TO, ["Burglary"])
+    assert "surface" not in other.hotspots.attrs
+    heat = other.density()
+    assert heat.incidents == len(other.incidents) and heat.bandwidth_m > 100
+
+
+def test_density_surface_of_any_frame_and_of_nothing():
+    xy = np.array([[503000.0, 171000.0], [503100.0, 171050.0], [503900.0, 171800.0]])
+    alone = density_surface(frame(xy))  # no area: the incidents' own extent, widened
+    minx, miny, maxx, maxy = alone.bounds
+    assert minx <= 503000 - alone.bandwidth_m and maxx >= 503900 + alone.bandwidth_m
+    empty = density_surface(frame(np.empty((0, 2))))
+    assert empty.empty and empty.values.shape == (0, 0) and empty.cells().empty
+    area = shapely.box(502000, 170000, 505000, 173000)
+    zeros = density_surface(frame(np.empty((0, 2))), area, cell_size=100)
+    assert zeros.empty and zeros.values.shape == (30, 30) and zeros.peak == 0
+    with pytest.raises(HotspotInputError, match="kernel"):
+        density_surface(frame(xy), kernel="box")
+    with pytest.raises(HotspotInputError, match="bandwidth"):
+        density_surface(frame(xy), bandwidth=-5)
+    with pytest.raises(HotspotInputError, match="cell size"):
+        density_surface(frame(xy), area, cell_size=0)
+    with pytest.raises(HotspotInputError, match="smaller than the 100 m cells"):
+        density_surface(frame(xy), area, bandwidth=50, cell_size=100)
+
+
+def test_a_county_sized_surface_gets_larger_cells_and_says_so():
+    rng = np.random.default_rng(7)  # 60 km x 50 km, the size of a county, 90k incidents
+    xy = np.column_stack([rng.uniform(480000, 540000, 90000),
+                          rng.uniform(130000, 180000, 90000)])
+    surface = density_surface(frame(np.round(xy)))
+    assert surface.nrows * surface.ncols <= 1_000_000
+    assert surface.cell_size > kde_cell_size(surface.bandwidth_m)
+    assert "raised from 25 m so the surface stays within 1,000,000 cells" in \
+        surface.cell_size_rule
+    total = surface.values.sum() * (surface.cell_size / 1000) ** 2
+    assert total == pytest.approx(90000, rel=0.01)

@@ -148,12 +148,36 @@ def test_identical_asb_rows_at_one_snap_point_are_all_kept(fresh_db):
 def test_folder_in_month_layout_imports_every_month(fresh_db):
     report = ingest_paths(fresh_db.engine, [SAMPLE_POLICE])
     months = sorted(p.name for p in SAMPLE_POLICE.iterdir() if p.is_dir())
-    assert len(months) == 13
+    assert len(months) == 24  # 2022-01..2022-11 and 2023-01..2024-01
+    assert "2022-12" not in months
     assert [f["file"] for f in report.files] == [str(month_file(m)) for m in months]
     per_month = coverage(fresh_db.engine).set_index("month")["incidents"].to_dict()
     assert per_month == {m: len(located(m)) for m in months}
     assert report.accepted == sum(per_month.values())
     assert report.rejected == sum(len(unlocated_row_numbers(m)) for m in months)
+
+
+@pytest.mark.parametrize("month", [f"2022-{m:02d}" for m in range(1, 12)])
+def test_the_2022_months_are_cut_as_their_provenance_says(month):
+    """Each bundled 2022 file: its sha256 in PROVENANCE.md, CRLF lines as published, every row
+    of the month and in a sample borough's LSOA or without a location, and the borough rows
+    numbered as the shared PROVENANCE.md counts them."""
+    import hashlib
+
+    path = month_file(month)
+    provenance = (SAMPLE_POLICE.parent / "PROVENANCE.md").read_text(encoding="utf-8")
+    assert hashlib.sha256(path.read_bytes()).hexdigest() in provenance
+    assert path.read_bytes().count(b"\r\n") == len(path.read_bytes().splitlines())
+    rows = police_dicts(month)
+    assert {r["Month"] for r in rows} == {month}
+    in_boroughs = [r for r in rows if r["LSOA name"].startswith(("Spelthorne ", "Runnymede ",
+                                                                 "Woking "))]
+    assert all(not has_coordinates(r) for r in rows if r not in in_boroughs)
+    counted = {"2022-01": 1907, "2022-02": 1863, "2022-03": 2098, "2022-04": 2015,
+               "2022-05": 2252, "2022-06": 2137, "2022-07": 2154, "2022-08": 2212,
+               "2022-09": 1908, "2022-10": 2217, "2022-11": 1992}
+    assert len(in_boroughs) == counted[month]
+    assert all(len(r["LSOA code"]) == 9 for r in in_boroughs)
 
 
 def test_reimporting_the_same_file_adds_nothing(fresh_db):

@@ -14,7 +14,7 @@ from geo.areas import resolve_area
 from geo.layers import load_layer
 from present.assets import external_assets
 from present.map import build_map
-from registers.checks import STATES, due_report, log_check
+from registers.checks import due_report, log_check
 from registers.equipment import add_item
 
 HOSTILE = '<img src=x onerror="alert(1)">'
@@ -39,7 +39,11 @@ def test_equipment_is_drawn_by_state_with_text_escaped(register_db) -> None:
     html = fmap.get_root().render()
     assert "Water-safety equipment" in html
     assert HOSTILE not in html and "lt;img src=x" in html  # &lt; (JSON-encoded by folium)
-    assert f'"colour": "{STATES["attention"][1]}"' in html  # MAP-1, vandalised
-    assert f'"colour": "{STATES["due"][1]}"' in html  # MAP-2, not yet checked
+    # each state is a symbol, a shape and a colour (not colour alone), named in the key
+    assert '"className": "csp-kit csp-kit-attention"' in html  # MAP-1, vandalised
+    assert '"className": "csp-kit csp-kit-due"' in html  # MAP-2, not yet checked
+    assert "Water-safety item: Needs attention (diamond)" in html
+    assert "Water-safety item: Not yet checked this month (square)" in html
+    assert "MAP-1: Needs attention" in html and "MAP-2: Not yet checked this month" in html
     assert external_assets() == []
     assert not re.search(r"<(?:script|link)\b[^>]*\b(?:src|href)=[\"']?(?:https?:)?//", html)

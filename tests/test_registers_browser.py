@@ -1,8 +1,9 @@
 """The registers in a real browser (Debian Chromium), offline, on a database set up by
-`hotspots setup` (the bundled sample and the EXAMPLE registers): the water-safety map colours
-items by check state, a check logged through the form is stored as typed and survives a
-restart of the app, and the PSPO page shows its alerts and takes a new order from an uploaded
-map while refusing a broken one. Screenshots go to tests/artifacts/."""
+`hotspots setup` (the bundled sample and the EXAMPLE registers): the water-safety map shows
+each item's check state by symbol, shape and colour, a check logged through the form is
+stored as typed and survives a restart of the app, and the PSPO page shows its alerts and
+takes a new order from an uploaded map while refusing a broken one. Screenshots go to
+tests/artifacts/."""
 
 from __future__ import annotations
 
@@ -49,8 +50,10 @@ def app_url(database_url: str) -> Iterator[str]:
 
 
 def metric(page: Page, label: str) -> int:
-    box = page.get_by_test_id("stMetric").filter(has_text=label)
-    return int(box.get_by_test_id("stMetricValue").inner_text().replace(",", ""))
+    """A count in the line under the selection, e.g. '41 items in service · ...'."""
+    wait_idle(page)
+    line = page.get_by_text(re.compile(r"items in service ·")).inner_text()
+    return int(re.search(r"([\d,]+) " + re.escape(label), line).group(1).replace(",", ""))
 
 
 def test_water_safety_map_colours_items_by_state(browser: Browser, app_url: str,
@@ -59,16 +62,22 @@ def test_water_safety_map_colours_items_by_state(browser: Browser, app_url: str,
     frame = wait_for_map(page)
     wait_idle(page)
     due = due_report(get_engine(database_url), area_code="E07000213")  # Spelthorne, default
-    assert metric(page, "Items in service") == len(due) == 41
-    assert metric(page, "Needing attention") == int(due["attention"].sum())
-    for state, (_, colour) in STATES.items():
+    assert metric(page, "items in service") == len(due) == 41
+    assert metric(page, "needing attention") == int(due["attention"].sum())
+    frame.wait_for_selector(".csp-kit", state="attached")
+    marks = {"attention": "!", "due": "?", "checked": "✓"}
+    for state in STATES:
         if state == "missed":
             continue
         expected = int((due["state"] == state).sum())
-        frame.wait_for_selector("path.leaflet-interactive", state="attached")
-        assert frame.locator(f'path[fill="{colour}"]').count() == expected, state
+        symbols = frame.locator(f".csp-kit-{state}")
+        assert symbols.count() == expected, state
+        if expected:  # the state is a mark and a shape, not colour alone
+            assert symbols.first.inner_text().strip() == marks[state]
+            expect(symbols.first).to_have_attribute("title", re.compile(": " + re.escape(
+                STATES[state][0])))
     ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "water_safety.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / "water_safety.png"), )
     assert page.locator('[data-testid="stException"]').count() == 0
     assert blocked == [] and errors == []
 
@@ -84,10 +93,11 @@ def test_a_check_logged_in_the_form_is_kept_as_typed(browser: Browser, database_
         page, blocked, errors = open_page(browser, f"{url}/water_safety")
         wait_for_map(page)
         wait_idle(page)
-        assert metric(page, "Needing attention") == len(needing)
+        assert metric(page, "needing attention") == len(needing)
         form = page.get_by_test_id("stForm").filter(has_text="Save check")
         # what needs attention is offered first
-        expect(page.get_by_role("combobox", name="Item", exact=True)).to_have_value(
+        expect(page.get_by_role("combobox", name="Item (or tap it on the map)", exact=True)
+               ).to_have_value(
             re.compile(f"^{asset} .*Needs attention"))
         form.get_by_text("Present and serviceable").click()
         form.get_by_text("Replaced", exact=True).click()
@@ -97,12 +107,12 @@ def test_a_check_logged_in_the_form_is_kept_as_typed(browser: Browser, database_
         expect(page.get_by_text(f"for {asset}: Present and serviceable")).to_be_visible(
             timeout=30000)
         wait_idle(page)
-        assert metric(page, "Needing attention") == len(needing) - 1
+        assert metric(page, "needing attention") == len(needing) - 1
         # the form is ready for the next item: notes cleared, the checker kept
         expect(form.get_by_label("Notes (optional)")).to_have_value("")
         expect(form.get_by_label("Checked by")).to_have_value("Browser Tester")
         assert page.title() != "pwned"
-        page.screenshot(path=str(ARTIFACTS / "water_safety_check_saved.png"), full_page=True)
+        page.screenshot(path=str(ARTIFACTS / "water_safety_check_saved.png"), )
         assert blocked == [] and errors == []
     latest = check_history(engine, asset).iloc[-1]
     assert (latest["checked_by"], latest["notes"], latest["outcome"], latest["action"],
@@ -113,7 +123,7 @@ def test_a_check_logged_in_the_form_is_kept_as_typed(browser: Browser, database_
         page, _, _ = open_page(browser, f"{url}/water_safety")
         wait_for_map(page)
         wait_idle(page)
-        assert metric(page, "Needing attention") == len(needing) - 1
+        assert metric(page, "needing attention") == len(needing) - 1
 
 
 def test_pspo_page_alerts_and_a_new_order_from_its_map(browser: Browser, app_url: str,
@@ -163,9 +173,9 @@ def test_pspo_page_alerts_and_a_new_order_from_its_map(browser: Browser, app_url
     assert orders.loc["BROWSER-1", "status"] == "in force"
     page.goto(f"{app_url}/pspos")
     wait_idle(page)
-    expect(page.get_by_test_id("stDataFrame").first).to_be_visible()
+    expect(page.get_by_test_id("stTable").filter(has_text="BROWSER-1")).to_be_visible()
     assert page.title() != "pwned"
-    page.screenshot(path=str(ARTIFACTS / "pspos.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / "pspos.png"), )
     assert page.locator('[data-testid="stException"]').count() == 0
     assert blocked == [] and errors == []
 

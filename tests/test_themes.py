@@ -54,6 +54,7 @@ POLICE_THEMES = {
     WATER: set(),
 }
 YEAR_2023 = [f"2023-{m:02d}" for m in range(1, 13)]
+STORED_2022 = [f"2022-{m:02d}" for m in range(1, 12)]  # 2022-12 is not in the sample
 WHO = "test analyst"
 
 
@@ -63,7 +64,8 @@ def raw() -> pd.DataFrame:
     crime type, located without the product."""
     lads = gpd.read_file(BOUNDARIES / "lad_2013_sample.geojson")
     outline = lads[lads["LAD13CD"] == SPELTHORNE].to_crs(BNG).geometry.iloc[0]
-    rows = [r for m in [*YEAR_2023, "2024-01"] for r in police_dicts(m) if has_coordinates(r)]
+    rows = [r for m in [*STORED_2022, *YEAR_2023, "2024-01"] for r in police_dicts(m)
+            if has_coordinates(r)]
     x, y = TO_BNG.transform([float(r["Longitude"]) for r in rows],
                             [float(r["Latitude"]) for r in rows])
     frame = pd.DataFrame({"month": [r["Month"] for r in rows],
@@ -99,24 +101,35 @@ def test_theme_counts_for_a_month_match_the_raw_police_csvs(sample_db, raw):
     result = theme_table(sample_db.engine, "Spelthorne", "2023-12")
     table = result.table.set_index("theme")
     assert list(table.index) == list(THEMES)
+    # 2022-12 is not in the sample: 2023-12 is dropped with it; 11 of 12 months compared
+    assert result.comparable and result.pairs.months_compared == 11
+    now, before = YEAR_2023[:11], STORED_2022
     for theme, types in POLICE_THEMES.items():
         row = table.loc[theme]
         assert row["incidents"] == raw_count(raw, ["2023-12"], types), theme
         assert row["previous_month"] == raw_count(raw, ["2023-11"], types), theme
         assert row["change_previous_month"] == row["incidents"] - row["previous_month"]
-        assert row["rolling"] == raw_count(raw, YEAR_2023, types), theme
-        # 2022 is not in the sample: no year-ago month, no earlier period, no change, no RAG
-        assert pd.isna(row["same_month_last_year"]) and pd.isna(row["rolling_previous"])
-        assert pd.isna(row["change"]) and row["rag"] == ""
-        assert "not like for like" in row["note"]
+        # no year-ago month (2022-12); the rolling counts are of the months compared
+        assert pd.isna(row["same_month_last_year"])
+        assert row["rolling"] == raw_count(raw, now, types), theme
+        assert row["rolling_previous"] == raw_count(raw, before, types), theme
+        assert row["months_compared"] == 11
+        assert row["months_dropped"] == "2023-12 (no data for 2022-12)"
         if not types:
             assert row["incidents"] == 0 and "import the council's log" in row["note"]
+            assert row["rag"] == "" and row["reading"].startswith("no change")
+            continue
+        assert row["change"] == row["rolling"] - row["rolling_previous"]
+        pct = 100 * row["change"] / row["rolling_previous"]
+        assert row["rag"] == expected_rag(pct, Target("reduce", 0)), theme
+        assert row["reading"].startswith("rose" if pct > 0 else "fell"), row["reading"]
     assert table.loc[SV, "incidents"] > 200 and table.loc[ACQ, "incidents"] > 200
     # which categories made up each theme, and what counted in none
     parts = result.breakdown[result.breakdown["theme"] == ACQ].set_index("category")
     month = Counter(raw.loc[raw["month"] == "2023-12", "category"])
     for category in POLICE_THEMES[ACQ]:
         assert parts.loc[category, "incidents"] == month[category]
+        assert parts.loc[category, "rolling"] == raw_count(raw, now, {category})
     unmapped = result.unmapped.set_index("category")["incidents"]
     assert unmapped.to_dict() == {"Other crime": month["Other crime"]}
     # the numbers add up: every incident of the month is in one theme, except Robbery (two
@@ -125,7 +138,42 @@ def test_theme_counts_for_a_month_match_the_raw_police_csvs(sample_db, raw):
                                    + month["Other crime"])
     assert any("Robbery" in n and "more than one theme" in n for n in result.notes)
     assert any("No data loaded for 2022-12" in n for n in result.notes)
+    assert any("11 of 12 months" in n and "2023-12 (no data for 2022-12)" in n
+               for n in result.notes)
     assert result.default_mapping and not result.complete
+
+
+def test_themes_with_too_few_comparable_months_get_no_change_and_say_why(sample_db, raw):
+    # rolling 2022-07..2023-06 against 2021-07..2022-06: only 2023-01..2023-06 have data in
+    # both periods, 6 of 12, fewer than three quarters
+    result = theme_table(sample_db.engine, "Spelthorne", "2023-06")
+    assert not result.comparable and result.pairs.months_compared == 6
+    table = result.table.set_index("theme")
+    for theme, types in POLICE_THEMES.items():
+        row = table.loc[theme]
+        assert pd.isna(row["change"]) and row["rag"] == "" and pd.isna(row["change_pct"])
+        assert row["reading"].startswith("not compared")
+        if types:
+            assert "only 6 of 12 months can be compared" in row["note"]
+            # the counts are of every month loaded in each period
+            assert row["rolling"] == raw_count(raw, STORED_2022[6:] + YEAR_2023[:6], types)
+            assert row["rolling_previous"] == raw_count(raw, STORED_2022[:6], types)
+    assert any("Only 6 of 12 months" in n and "three quarters" in n for n in result.notes)
+
+
+def test_theme_rates_per_1000_residents_of_the_borough(sample_db, raw):
+    from geo.population import load_census_population
+
+    load_census_population(sample_db.engine)
+    result = theme_table(sample_db.engine, "Spelthorne", "2024-01")
+    assert result.population == 102954  # Census 2021 usual residents of Spelthorne
+    table = result.table.set_index("theme")
+    for theme in POLICE_THEMES:
+        row = table.loc[theme]
+        assert row["per_1000_residents"] == pytest.approx(1000 * row["rolling"] / 102954,
+                                                          abs=0.005), theme
+    assert any("per 1,000 of the borough's 102,954 residents" in n for n in result.notes)
+    assert result.to_dict()["population"] == 102954
 
 
 def test_rag_of_each_theme_follows_the_rule(sample_db, raw):

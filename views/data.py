@@ -5,7 +5,7 @@ approximate town centres."""
 from __future__ import annotations
 
 import tempfile
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import pandas as pd
 import streamlit as st
@@ -29,6 +29,7 @@ from ingest.result import FileImportError
 from ingest.run import IngestReport, ingest_bytes
 from present import appstate
 from present.map import drawing_map
+from present.words import blank, month_name, readable
 from store.incidents import list_imports, list_rejects, reject_reasons
 
 MAPPING_FIELDS = [
@@ -60,6 +61,20 @@ def header_of(name: str, data: bytes) -> list[str] | str:
         return exc.message
 
 
+def file_name(name: object) -> str:
+    """A file as the user knows it: its name, never the folder it sat in on the server."""
+    text = blank(name)
+    return PurePath(text.replace("\\", "/")).name if text else ""
+
+
+def source_text(source: object) -> str:
+    """A layer's source for people: a file's name (never a server path), or the words."""
+    text = blank(source)
+    if "/" in text or "\\" in text:
+        return f"file {file_name(text)}"
+    return text
+
+
 def raw_text(raw: object) -> str:
     """A rejected row's values as 'column=value; …'."""
     if isinstance(raw, dict):
@@ -72,13 +87,15 @@ def show_report(report: IngestReport) -> None:
     st.success(f"Imported {report.accepted:,} new incidents; {report.duplicates:,} were already "
                f"present; {report.rejected:,} rows were set aside (listed below).")
     files = pd.DataFrame(report.files)
-    st.dataframe(files[["file", "kind", "accepted", "duplicates", "rejected", "error",
-                        "skipped"]], hide_index=True, width="stretch")
+    files["file"] = files["file"].map(file_name)
+    st.table(appstate.markdown_safe(readable(files, {
+        "file": "File", "kind": "Kind", "accepted": "Added", "duplicates": "Already there",
+        "rejected": "Set aside", "error": "Problem", "skipped": "Skipped"})), hide_index=True)
     for failed in report.failed_files:
         st.error(md(f"{failed['file']}: {failed['error']}"))
 
 
-st.subheader("Import files")
+st.header("Import files")
 st.write("data.police.uk street-level CSVs exactly as downloaded (one month or many), or a "
          "council log (ASB reports, fly-tipping, CCTV incidents) with a date, a category and a "
          "location (latitude/longitude, easting/northing or postcode). Importing the same file "
@@ -129,26 +146,39 @@ if uploads:
         st.cache_data.clear()
         show_report(report)
 
-st.subheader("Rows set aside")
+st.header("Rows set aside")
 reasons = reject_reasons(engine)
 if reasons.empty:
     st.write("No rows have been set aside.")
 else:
     st.write(f"{int(reasons['rows'].sum()):,} rows were set aside at import, by reason:")
-    st.table(appstate.markdown_safe(reasons), hide_index=True)
-    rejects = list_rejects(engine, 2000)
-    rejects["raw"] = rejects["raw"].map(raw_text)
-    st.dataframe(rejects.rename(columns={"file_name": "file", "row_number": "row"})
-                 [["file", "row", "column", "reason", "raw"]],
-                 hide_index=True, width="stretch", key="rejects")
+    st.table(appstate.markdown_safe(readable(reasons, {"reason": "Reason", "rows": "Rows"})),
+             hide_index=True)
+    with st.expander("Every row set aside (the latest 2,000), with its values"):
+        rejects = list_rejects(engine, 2000)
+        rejects["raw"] = rejects["raw"].map(raw_text)
+        rejects["file_name"] = rejects["file_name"].map(file_name)
+        st.dataframe(readable(rejects, {"file_name": "File", "row_number": "Row",
+                                        "column": "Column", "reason": "Reason",
+                                        "raw": "The row's values"}),
+                     hide_index=True, width="stretch", key="rejects")
 
-st.subheader("Imports")
+st.header("Imports")
 imports = list_imports(engine)
-st.dataframe(imports[["imported_at", "file_name", "kind", "dataset", "accepted", "duplicates",
-                      "rejected", "error"]], hide_index=True, width="stretch")
+imports["file_name"] = imports["file_name"].map(file_name)
+st.dataframe(readable(imports, {
+    "imported_at": "Imported", "file_name": "File", "kind": "Kind", "dataset": "Data set",
+    "accepted": "Added", "duplicates": "Already there", "rejected": "Set aside",
+    "error": "Problem"}), hide_index=True, width="stretch", key="imports")
 
-st.subheader("Date coverage")
-st.dataframe(appstate.coverage_table(), width="stretch")
+st.header("Months loaded")
+coverage = appstate.coverage_table()
+if len(coverage):
+    st.caption(appstate.currency_text())
+    shown = coverage.reset_index()
+    shown["month"] = shown["month"].map(month_name)
+    st.dataframe(shown.rename(columns={"month": "Month"}), hide_index=True, width="stretch",
+                 key="coverage")
 
 
 def saved_upload(upload, folder: str) -> Path:
@@ -187,7 +217,7 @@ def show_layer_result(kind: str, result: LayerFile) -> None:
                  hide_index=True)
 
 
-st.subheader("Layers")
+st.header("Layers")
 st.write("Boundaries and context the hotspots and the JAG report are put in: each borough "
          "(area), its wards and LSOAs, town centres, the river, and PSPO areas.")
 layers_box = st.container()
@@ -289,11 +319,12 @@ if add_centre:
 
 with layers_box:
     layers = list_layers(engine)
-    shown = layers[["kind", "area", "features", "approximate", "with_population", "source",
-                    "note"]].copy()
-    shown["approximate"] = shown["approximate"].map({True: "yes", False: ""})
-    shown["note"] = shown["note"].fillna("")
-    st.table(appstate.markdown_safe(shown), hide_index=True)
+    shown = layers.assign(kind=layers["kind"].map(lambda k: KIND_LABELS.get(k, k)),
+                          source=layers["source"].map(source_text))
+    st.table(appstate.markdown_safe(readable(shown, {
+        "kind": "Layer", "area": "Borough", "features": "Features",
+        "approximate": "Approximate", "with_population": "With residents",
+        "source": "Source", "note": "Note"})), hide_index=True)
     old_wards = layers[(layers["kind"] == "ward")
                        & layers["note"].fillna("").str.contains("2013 ward boundaries")]
     if len(old_wards):

@@ -18,15 +18,18 @@ from hotspots.profile import HotspotProfile, adoption_origin, hotspot_at, hotspo
 from hotspots.result import HotspotInputError
 from present import appstate
 from present.assets import SETUP_HINT, assets_ready
-from present.export import hotspots_csv, hotspots_geojson, hotspots_table
+from present.export import hotspots_table
+from present.words import blank, month_name, month_span, settings_table, street_name
 from registers.common import RegisterError
 from registers.problems import adopt_problem
 from report.themes import THEMES
 
+md = appstate.markdown_text
+
 
 @dataclass(frozen=True)
 class Param:
-    """One method parameter as the sidebar asks for it: a number (0 = the method's rule) or a
+    """One method parameter as "More settings" asks for it: a number (0 = the method's rule) or a
     choice (the first choice is the method's default)."""
 
     name: str
@@ -41,6 +44,8 @@ class Param:
 CELL_RULE = Param("cell_size", "Cell size (m)", "0 = 1/50 of the area's shorter side")
 PARAMETERS: dict[str, list[Param]] = {
     "weighted": [Param("cell_size", "Cell size (m)",
+                       "0 = 50 m, the street-scale cells the method was tested on")],
+    "forecast": [Param("cell_size", "Cell size (m)",
                        "0 = 50 m, the street-scale cells the method was tested on")],
     "grid": [CELL_RULE, Param("shape", "Cell shape", "Hexagons: flat-to-flat width = cell size",
                               choices=("square", "hex"))],
@@ -67,11 +72,12 @@ PARAMETERS: dict[str, list[Param]] = {
 }
 CANDIDATES = {c.label: c for c in default_candidates()}
 PLAIN_WORDS = (
-    "Each method was fitted on the months before a test month and its hotspots compared with "
-    "where that month's incidents happened. **PAI**: how many times more incidents the "
-    "hotspots catch than their share of the area. **PEI\\***: share of the best possible "
-    "catch for that area, 1.0 = perfect. **Hit rate**: share of the month's incidents inside "
-    "the hotspots.")
+    "Each method is drawn from the months before a test month, and its hotspots are checked "
+    "against where that month's incidents then happened. **Share caught**: the part of the "
+    "month's incidents inside the hotspots. **Times the average (PAI)**: how many times more "
+    "incidents the hotspots caught than their share of the land would. **Of the best "
+    "possible (PEI\\*)**: the catch as a share of the best any hotspots of that size could "
+    "have made, 1.0 being perfect.")
 
 
 def parameter_inputs(method: str) -> tuple[tuple[str, float | int | str], ...]:
@@ -126,15 +132,15 @@ def describe_months(months: list[str]) -> str:
 
 
 def accuracy_table(rows: pd.DataFrame) -> pd.DataFrame:
-    """The evaluation summary as text, formatted as `hotspots evaluate` prints it."""
+    """The evaluation summary as text, with names people read."""
     def fmt(value: float, pattern: str) -> str:
         return "–" if pd.isna(value) else format(value, pattern)
     return pd.DataFrame({
         "Method": rows["method"],
-        "PEI*": rows["pei_star"].map(lambda v: fmt(v, ".3f")),
-        "PAI": rows["pai"].map(lambda v: fmt(v, ".1f")),
-        "Hit rate": rows["hit_rate"].map(lambda v: fmt(v, ".1%")),
-        "Incidents": rows["incidents"].map(lambda v: f"{int(v):,}"),
+        "Of the best possible (PEI*)": rows["pei_star"].map(lambda v: fmt(v, ".2f")),
+        "Times the average (PAI)": rows["pai"].map(lambda v: fmt(v, ".1f")),
+        "Share caught": rows["hit_rate"].map(lambda v: fmt(v, ".0%")),
+        "Incidents tested": rows["incidents"].map(lambda v: f"{int(v):,}"),
     })
 
 
@@ -164,38 +170,46 @@ def show_accuracy(result: Evaluation, focus: str, method: str, params: dict,
     if not is_selected(candidate, method, params):
         st.warning(f"The map is drawn with {describe(method, params)}, which did less well "
                    f"here: choose {describe(candidate.method, candidate.params, result.cell_size)}"
-                   f" under Method to use {best}.")
+                   f" as the Method to use {best}.")
     else:
         st.success("The map already uses the recommended method.")
         if ("cell_size" in method_options(method) and map_cell_size
                 and float(map_cell_size) != result.cell_size):
-            st.caption(f"It was tested on {result.cell_size:g} m cells; the map uses "
-                       f"{float(map_cell_size):g} m cells (set Cell size to "
-                       f"{result.cell_size:g} under Method parameters to match).")
+            st.caption(f"It was tested on {result.cell_size:g} m squares; the map uses "
+                       f"{float(map_cell_size):g} m squares (set Cell size to "
+                       f"{result.cell_size:g} under More settings to match).")
     for note in result.notes:
         st.caption(f"Note: {appstate.markdown_text(note)}")
 
 
+def repeat_table(repeats: pd.DataFrame) -> pd.DataFrame:
+    """Repeat locations as people read them: where, how many, what, first and last month."""
+    return pd.DataFrame({
+        "Rank": repeats["rank"].astype(int),
+        "Place": repeats["location"].map(blank),
+        "Incidents": repeats["count"].astype(int),
+        "Main types": repeats["top_types"].map(blank),
+        "First": repeats["first_month"].map(month_name),
+        "Last": repeats["last_month"].map(month_name),
+    })
+
+
 def profile_tables(profile: HotspotProfile) -> None:
     """The profile's counts by month and type and its repeat locations."""
-    left, right = st.columns(2)
-    with left:
-        st.markdown("**By month**")
-        st.bar_chart(profile.by_month.set_index("month")["count"], height=220,
-                     x_label="Month", y_label="Incidents")
-    with right:
-        st.markdown("**By type**")
-        st.dataframe(profile.by_type.rename(columns={"crime_type": "Crime type",
-                                                     "count": "Incidents", "share": "Share"}),
-                     hide_index=True, width="stretch", key="profile_types",
-                     column_config={"Share": st.column_config.NumberColumn(format="percent")})
+    st.markdown("**Incidents by month**")
+    by_month = profile.by_month.assign(month=profile.by_month["month"].map(month_name))
+    st.bar_chart(by_month.set_index("month")["count"], height=200, x_label="Month",
+                 y_label="Incidents", sort=False)
+    st.markdown("**By type**")
+    by_type = pd.DataFrame({"Crime type": profile.by_type["crime_type"],
+                            "Incidents": profile.by_type["count"].astype(int),
+                            "Share": profile.by_type["share"].map(lambda v: f"{v:.0%}")})
+    st.table(appstate.markdown_safe(by_type), hide_index=True)
     st.markdown("**Repeat locations in this hotspot**")
     if profile.repeats.empty:
         st.write("No place in it has two or more incidents.")
     else:
-        st.table(appstate.markdown_safe(pd.DataFrame(
-            profile.repeats[["rank", "location", "count", "top_types", "first_month",
-                             "last_month"]])), hide_index=True)
+        st.table(appstate.markdown_safe(repeat_table(profile.repeats)), hide_index=True)
 
 
 def adopt_form(report, profile: HotspotProfile) -> None:
@@ -235,22 +249,139 @@ def adopt_form(report, profile: HotspotProfile) -> None:
             st.page_link("views/problems.py", label="Open Problem locations")
 
 
+def selection_row(months: list[str], area_list: list[str], version) -> dict:
+    """The selection in one row above the map (area, months, crime types, method), the rarer
+    settings behind "More settings": all of it visible at 1366 x 768 without scrolling."""
+    # a link can open the map on an area: /hotspot_map?area=Spelthorne
+    linked = st.query_params.get("area")
+    if "area" not in st.session_state and linked in area_list:
+        st.session_state["area"] = linked
+    area_col, months_col, types_col, method_col, more_col = st.columns(
+        [1.1, 2.2, 2.2, 1.6, 0.9], vertical_alignment="bottom")
+    area = area_col.selectbox("Area", area_list, key="area")
+    default_from = months[-12] if len(months) >= 12 else months[0]
+    month_from, month_to = months_col.select_slider(
+        "Months", options=months, value=(default_from, months[-1]), key="months",
+        format_func=month_name)
+    crime_types = types_col.multiselect("Crime types (none chosen = all)",
+                                        appstate.category_list(version), key="crime_types",
+                                        placeholder="All crime and ASB")
+    method_keys = list(METHODS)
+    method = method_col.selectbox("Method", method_keys,
+                                  index=method_keys.index(DEFAULT_METHOD),
+                                  format_func=lambda m: METHOD_NAMES.get(m, m), key="method")
+    with more_col.popover("More settings", use_container_width=True):
+        coverage_pct = st.slider("Hotspots cover at most this % of the land", 0.25, 10.0, 1.0,
+                                 0.25, key="coverage")
+        by_month = st.toggle("Month by month", key="by_month",
+                             help="Step through the chosen months one at a time")
+        st.markdown("**Method settings** (0 = chosen by the method's rule)")
+        params = parameter_inputs(method)
+        frontage_m = float(st.number_input(
+            "River frontage (m)", min_value=10, max_value=500, value=50, step=10,
+            key="frontage", help="Land within this distance of the water counts as river "
+                                 "frontage (a light-blue band on the map)"))
+    if by_month and month_from != month_to:
+        span = months[months.index(month_from):months.index(month_to) + 1]
+        month_from = month_to = st.select_slider("Month shown", options=span, value=span[-1],
+                                                 key="month_shown", format_func=month_name)
+    return {"area": area, "month_from": month_from, "month_to": month_to,
+            "crime_types": tuple(crime_types), "method": method,
+            "coverage": coverage_pct / 100, "params": params, "frontage_m": frontage_m}
+
+
+def ranking_table(report) -> pd.DataFrame:
+    """The ranked hotspots as the meeting reads them: four columns, named for people."""
+    table = hotspots_table(report.hotspots)
+    return pd.DataFrame({
+        "Rank": table["rank"].astype(int),
+        "Busiest street (on or near)": table["top_location"].map(
+            lambda v: street_name(blank(v)) or "–"),
+        "Ward": table["ward"].map(blank),
+        "Incidents": table["count"].astype(int),
+    })
+
+
+def how_worked_out(report) -> None:
+    """The method, its settings and rules, the data and the coordinate system, in words, for
+    those who ask."""
+    with st.expander("How this was worked out"):
+        st.markdown(md(f"**{METHOD_NAMES.get(report.method, report.method)}** on "
+                       f"{len(report.incidents):,} incidents."))
+        for note in report.notes:
+            st.caption(md(note))
+        st.table(appstate.markdown_safe(settings_table(report.parameters)), hide_index=True)
+        st.caption("Distances and areas are measured in metres on the Ordnance Survey's "
+                   "British National Grid (EPSG:27700); the map is drawn in longitude and "
+                   "latitude (WGS84). Coordinates are converted without the OSTN15 grid, "
+                   "which is about 2 m out: far finer than a hotspot. police.uk moves each "
+                   "crime to the nearest of a fixed set of points (\"On or near ...\").")
+
+
+def show_ranking(report, selection: dict) -> None:
+    """The ranked hotspots beside the map: what they hold, the table (a row opens its
+    profile) and the downloads."""
+    hotspots = report.hotspots
+    total = len(report.incidents)
+    covered = hotspots.attrs.get("covered_share") or 0
+    if hotspots.empty:
+        st.info("No hotspots for this selection.")
+        return
+    inside = int(hotspots["count"].sum())
+    st.markdown(f"**{len(hotspots)} hotspots** hold **{inside:,}** of the **{total:,}** "
+                f"incidents ({inside / max(total, 1):.0%}) on {covered:.1%} of the land. "
+                "Click one on the map, or a row, for its profile.")
+    table = ranking_table(report)
+    chosen = st.dataframe(
+        table, hide_index=True, width="stretch", key="hotspot_table", height=360,
+        on_select="rerun", selection_mode="single-row",
+        # widths that fit the column beside the map at 1366 px: no sideways scrolling
+        column_config={
+            "Rank": st.column_config.NumberColumn(width=48),
+            "Busiest street (on or near)": st.column_config.TextColumn(width=180),
+            "Ward": st.column_config.TextColumn(width=130),
+            "Incidents": st.column_config.NumberColumn(width=72, format="%d")})
+    rows = chosen.selection.rows if chosen else []
+    if rows and rows != st.session_state.get("hotspot_rows"):
+        st.session_state["profile_rank"] = int(table.iloc[rows[0]]["Rank"])
+        st.rerun()
+    st.session_state["hotspot_rows"] = rows
+    stem = (f"hotspots_{report.area.name}_{report.month_from}_{report.month_to}_"
+            f"{report.method}").lower()
+    withheld = appstate.withheld_text(selection["area"], report.month_from, report.month_to,
+                                      selection["crime_types"], where="from this file")
+    geojson, csv = appstate.hotspot_files(
+        selection["area"], report.month_from, report.month_to, selection["crime_types"],
+        report.method, selection["coverage"], selection["params"], appstate.data_version(),
+        selection["frontage_m"], withheld)
+    first, second = st.columns(2)
+    first.download_button("Download (GeoJSON)", geojson, file_name=f"{stem}.geojson",
+                          mime="application/geo+json", use_container_width=True,
+                          on_click="ignore")
+    second.download_button("Download (CSV)", csv, file_name=f"{stem}.csv", mime="text/csv",
+                           use_container_width=True, on_click="ignore")
+
+
 def show_profile(report, rank: int) -> None:
     """The clicked hotspot's profile: context, trend, counts, repeat locations, adopt."""
     profile = hotspot_profile(report, rank)
-    st.divider()
-    st.subheader(f"Hotspot {rank} profile")
+    head, back = st.columns([3, 2], vertical_alignment="center")
+    head.subheader(f"Hotspot {rank}")
+    if back.button("Back to the list", key="profile_back", use_container_width=True):
+        st.session_state.pop("profile_rank", None)
+        st.session_state["hotspot_rows"] = []
+        st.rerun()
     context = profile.context
-    cols = st.columns(5)
-    cols[0].metric("Incidents", f"{profile.count:,}")
-    cols[1].metric("Ward", appstate.markdown_text(context["ward"] or "–"))
-    cols[2].metric("Town centre", appstate.markdown_text(context["town_centre"] or "none"))
     water = context["water_distance_m"]
-    cols[3].metric("Metres to river", "–" if water is None else f"{water:,.0f}")
-    cols[4].metric("PSPO", appstate.markdown_text(context["pspo"] or "none"))
-    st.write(appstate.markdown_text(f"Trend: {profile.trend}"))
+    where = [f"**{profile.count:,} incidents**", f"ward {context['ward'] or '–'}",
+             f"town centre: {context['town_centre'] or 'none'}",
+             "river: –" if water is None else f"{water:,.0f} m from the river",
+             f"PSPO: {context['pspo'] or 'none'}"]
+    st.markdown(" · ".join(md(part) if not part.startswith("**") else part
+                           for part in where))
+    st.markdown(md(f"Trend: {profile.trend}"))
     for note in profile.notes:
-        st.caption(appstate.markdown_text(note))
+        st.caption(md(note))
     profile_tables(profile)
     if appstate.may(MANAGE_PROBLEMS):
         adopt_form(report, profile)
@@ -258,59 +389,37 @@ def show_profile(report, rank: int) -> None:
 
 st.title("Hotspot map")
 version, months, area_list = appstate.data_or_stop()
-
-with st.sidebar:
-    st.header("Selection")
-    # a link can open the map on an area: /hotspot_map?area=Spelthorne
-    linked = st.query_params.get("area")
-    if "area" not in st.session_state and linked in area_list:
-        st.session_state["area"] = linked
-    area = st.selectbox("Area", area_list, key="area")
-    default_from = months[-12] if len(months) >= 12 else months[0]
-    month_from, month_to = st.select_slider("Months", options=months,
-                                            value=(default_from, months[-1]), key="months")
-    by_month = st.toggle("Month by month", key="by_month",
-                         help="Step through the months one at a time with the slider below")
-    if by_month and month_from != month_to:
-        span = months[months.index(month_from):months.index(month_to) + 1]
-        month_from = month_to = st.select_slider("Month shown", options=span,
-                                                 value=span[-1], key="month_shown")
-    crime_types = st.multiselect("Crime types (none = all)", appstate.category_list(version),
-                                 key="crime_types")
-    method_keys = list(METHODS)
-    method = st.selectbox("Method", method_keys, index=method_keys.index(DEFAULT_METHOD),
-                          format_func=lambda m: METHOD_NAMES.get(m, m), key="method")
-    coverage_pct = st.slider("Hotspots cover at most this % of the land", 0.25, 10.0, 1.0, 0.25,
-                             key="coverage")
-    with st.expander("Method parameters (0 = chosen by rule)"):
-        params = parameter_inputs(method)
-    frontage_m = float(st.number_input(
-        "River frontage (m)", min_value=10, max_value=500, value=50, step=10, key="frontage",
-        help="Land within this distance of the water counts as river frontage (shown as a "
-             "light-blue band on the map)"))
-
+selection = selection_row(months, area_list, version)
+area, month_from, month_to = selection["area"], selection["month_from"], selection["month_to"]
+crime_types, method = selection["crime_types"], selection["method"]
 try:
-    report = appstate.hotspot_report(area, month_from, month_to, tuple(crime_types), method,
-                                     coverage_pct / 100, params, version, frontage_m)
+    report = appstate.hotspot_report(area, month_from, month_to, crime_types, method,
+                                     selection["coverage"], selection["params"], version,
+                                     selection["frontage_m"])
 except (HotspotInputError, UnknownAreaError) as exc:
-    st.error(appstate.markdown_text(exc))
+    st.error(md(exc))
     st.stop()
-
-for note in report.notes:
-    st.info(appstate.markdown_text(note))
-
-context = appstate.context_layers(area, version, frontage_m)
+types = ", ".join(crime_types) if crime_types else "all crime and ASB"
+st.caption(md(f"{area}, {month_span(month_from, month_to)}, {types}: "
+              f"{len(report.incidents):,} incidents. {report.ranking} ")
+           + appstate.currency_text(area))
+withheld = appstate.withheld_text(area, month_from, month_to, crime_types)
+if withheld:
+    st.caption(md(withheld))
 left, right = st.columns([3, 2])
 with left:
     if not assets_ready():
         st.error(f"The map's files are missing: {SETUP_HINT}.")
     else:
-        fmap = appstate.hotspot_map(
-            area, month_from, month_to, tuple(crime_types), method, coverage_pct / 100,
-            params, version, frontage_m, datetime.now().strftime("%Y-%m"),
+        fmap = appstate.hotspot_base_map(
+            area, version, selection["frontage_m"], datetime.now().strftime("%Y-%m"),
             appstate.register_version(), appstate.problems_version())
-        # only clicks come back: panning and zooming do not rerun the page
-        clicked = appstate.show_shared_map(fmap, height=620, use_container_width=True,
+        layers = appstate.hotspot_layers(
+            area, month_from, month_to, crime_types, method, selection["coverage"],
+            selection["params"], version, selection["frontage_m"])
+        # only clicks come back: panning and zooming do not rerun the page; a new selection
+        # sends only its own layers to the map already drawn
+        clicked = appstate.show_shared_map(fmap, layers, height=520, use_container_width=True,
                                            returned_objects=["last_object_clicked"],
                                            key="hotspot_map")
         point = (clicked or {}).get("last_object_clicked")
@@ -319,95 +428,58 @@ with left:
             rank = hotspot_at(report, point["lat"], point["lng"])
             if rank is not None:
                 st.session_state["profile_rank"] = rank
-    st.caption(appstate.markdown_text(report.caption()))
-    note = context.wards["note"].dropna().unique()
-    if len(note):
-        st.caption(f"Wards: {appstate.markdown_text(note[0])}")
-    centres = context.town_centres
-    approximate = centres[centres["approximate"]] if len(centres) else centres
-    if len(approximate):
-        st.caption("Town centres drawn dashed are approximate (a circle around a high street "
-                   "postcode, not the council's boundary): "
-                   + ", ".join(approximate["name"].map(appstate.markdown_text))
-                   + ". Load the real outlines on the Data page.")
-    st.caption(f"River frontage: land within {frontage_m:g} m of the water layer (light-blue "
-               "band). Metres to river are measured from each hotspot's outline.")
 with right:
-    st.subheader(f"{len(report.hotspots)} hotspots, ranked")
-    covered = report.hotspots.attrs.get("covered_share")
-    st.metric("Incidents in the selection", f"{len(report.incidents):,}")
-    if len(report.hotspots):
-        inside = int(report.hotspots["count"].sum())
-        st.write(f"The hotspots hold **{inside:,}** incidents "
-                 f"({inside / max(len(report.incidents), 1):.0%}) on "
-                 f"{(covered or 0):.2%} of the land.")
-        table = hotspots_table(report.hotspots)
-        st.caption("Click a hotspot on the map, or a row here, for its profile.")
-        chosen = st.dataframe(
-            table[["rank", "ward", "town_centre", "water_distance_m", "pspo", "count",
-                   "top_types", "top_location"]],
-            hide_index=True, width="stretch", key="hotspot_table",
-            on_select="rerun", selection_mode="single-row",
-            column_config={
-                "town_centre": st.column_config.TextColumn("town_centre"),
-                "water_distance_m": st.column_config.NumberColumn(
-                    "Metres to river", format="%.0f",
-                    help="Distance from the hotspot's outline to the water (0 = touches it)"),
-                "pspo": st.column_config.TextColumn("pspo"),
-            })
-        rows = chosen.selection.rows if chosen else []
-        if rows and rows != st.session_state.get("hotspot_rows"):
-            st.session_state["profile_rank"] = int(table.iloc[rows[0]]["rank"])
-        st.session_state["hotspot_rows"] = rows
-        stem = f"hotspots_{report.area.name}_{month_from}_{month_to}_{method}".lower()
-        # made when clicked, not on every run
-        st.download_button("Download GeoJSON", lambda: hotspots_geojson(report.hotspots),
-                           file_name=f"{stem}.geojson", mime="application/geo+json")
-        st.download_button("Download CSV", lambda: hotspots_csv(report.hotspots),
-                           file_name=f"{stem}.csv", mime="text/csv")
-
-rank = st.session_state.get("profile_rank")
-if rank is not None and rank in set(report.hotspots["rank"]):
-    show_profile(report, rank)
-
-st.divider()
-st.subheader("Which method works best here?")
+    rank = st.session_state.get("profile_rank")
+    if rank is not None and rank in set(report.hotspots["rank"]):
+        show_profile(report, rank)
+    else:
+        show_ranking(report, selection)
+how_worked_out(report)
+context = appstate.context_layers(area, version, selection["frontage_m"])
+notes = []
+ward_note = context.wards["note"].dropna().unique()
+if len(ward_note):
+    notes.append(f"Wards: {md(ward_note[0])}")
+centres = context.town_centres
+approximate = centres[centres["approximate"]] if len(centres) else centres
+if len(approximate):
+    notes.append("Town centres drawn dashed are approximate (a circle around a high street "
+                 "postcode, not the council's boundary): "
+                 + ", ".join(approximate["name"].map(md)) + ".")
+for note in notes:
+    st.caption(note)
+st.header("Repeat locations")
+repeats = appstate.repeats(area, month_from, month_to, crime_types, method,
+                           selection["coverage"], selection["params"], version,
+                           selection["frontage_m"])
+st.caption(md(f"The places with the most incidents ({area}, {month_span(month_from, month_to)}"
+              f", {types}). police.uk puts each crime at the nearest of a fixed set of points "
+              "(\"On or near …\"), so a problem place recurs under the same name."))
+if repeats.empty:
+    st.write("No place has two or more incidents in this selection.")
+else:
+    st.table(appstate.markdown_safe(repeat_table(repeats.head(10))), hide_index=True)
+st.header("Which method works best here?")
 focus = crime_types[0] if len(crime_types) == 1 else ALL_CRIME
 st.caption(PLAIN_WORDS)
 if not appstate.may(EVALUATE):
     st.caption("Measuring the methods' accuracy is for analysts.")
 elif not st.session_state.get("accuracy_requested"):
-    st.write(appstate.markdown_text(f"Test every method on {area}'s stored months for {focus} "
-                                    "(takes a few seconds)."))
+    st.write(md(f"Test every method on {area}'s stored months for {focus} "
+                "(takes a few seconds)."))
     st.button("Measure accuracy", key="measure_accuracy",
               on_click=lambda: st.session_state.update(accuracy_requested=True))
 if appstate.may(EVALUATE) and st.session_state.get("accuracy_requested"):
     evaluated = (ALL_CRIME,) if focus == ALL_CRIME else (ALL_CRIME, focus)
     try:
-        result = appstate.evaluation(area, evaluated, coverage_pct / 100, version)
+        result = appstate.evaluation(area, evaluated, selection["coverage"], version)
     except HotspotInputError as exc:
-        st.info(f"Accuracy cannot be measured yet: {appstate.markdown_text(exc)}")
+        st.info(f"Accuracy cannot be measured yet: {md(exc)}")
     else:
         if len(crime_types) > 1:
             st.caption(f"Several crime types are chosen: the table is for {ALL_CRIME}.")
-        st.caption(f"{appstate.markdown_text(area)}; hotspots cover {coverage_pct / 100:.2%} "
-                   "of the land, as on the "
-                   f"map; methods that work on cells were tested on {result.cell_size:g} m "
-                   "cells.")
-        show_accuracy(result, focus, method, dict(params),
+        st.caption(md(f"{area}; hotspots cover {selection['coverage']:.2%} of the land, as "
+                      f"on the map; methods that work on cells were tested on "
+                      f"{result.cell_size:g} m cells."))
+        show_accuracy(result, focus, method, dict(selection["params"]),
                       report.parameters.get("cell_size_m"))
-
-st.subheader("Repeat locations")
-repeats = appstate.repeats(area, month_from, month_to, tuple(crime_types), method,
-                           coverage_pct / 100, params, version, frontage_m)
-types = ", ".join(crime_types) if crime_types else "all crime and ASB"
-st.caption(f"The places with the most incidents in the selection "
-           f"({appstate.markdown_text(area)}, {month_from} to {month_to}, "
-           f"{appstate.markdown_text(types)}). police.uk puts each crime at the nearest of a "
-           "fixed set of points (\"On or near …\"), so a problem place recurs under the same name.")
-if repeats.empty:
-    st.write("No place has two or more incidents in this selection.")
-else:
-    st.table(appstate.markdown_safe(
-        repeats[["rank", "location", "count", "top_types", "first_month", "last_month"]]),
-        hide_index=True)

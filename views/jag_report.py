@@ -20,12 +20,13 @@ from hotspots.result import HotspotInputError
 from present import appstate
 from present.appstate import markdown_safe, markdown_text
 from present.export import safe_csv
+from present.words import blank, month_name, month_span
 from report.compare import RAG_RULE, Comparison, Target
 from report.spreadsheet import RAG_FILLS, Sheet, workbook_bytes
 from report.summary import Summary, total_label
 
 NONE = "(none)"
-BREAKDOWN: dict[str, str | None] = {"None (whole area)": None, "Ward": "ward",
+BREAKDOWN: dict[str, str | None] = {"The whole area": None, "Ward": "ward",
                                     "Town centre": "town-centre"}
 SUMMARY_BY = {"Ward": "ward", "Town centre": "town-centre", "River frontage": "river",
               "PSPO": "pspo", "LSOA": "lsoa"}
@@ -36,19 +37,11 @@ SOURCE = ("Crime and ASB: police.uk street-level data (Open Government Licence v
           "council logs, as stored in the CSP hotspot service")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 GINI_NOTE = (
-    "Share in the busiest 1%, 5% and 10% of cells: the part of all incidents found in that "
-    "small a part of the area's land ({cell:g} m squares). Gini: 0 = spread evenly over every "
-    "cell, 1 = all in one cell. With fewer incidents than cells the ordinary Gini stays close "
-    "to 1 even when every incident is in a different cell, so compare crime types with the "
-    "generalised Gini (Bernasco & Steenbeek 2017): 0 = as evenly spread as that many "
-    "incidents can be, 1 = all in one cell.")
-
-
-def signed(value: float | None, pattern: str, suffix: str = "") -> str:
-    """'+5.2%', '-3', '0'; 'NA' when missing."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "NA"
-    return f"{value:+{pattern}}{suffix}" if value else f"{0:{pattern}}{suffix}"
+    "In the busiest 1%, 5% and 10% of the land: the share of all incidents found in that small "
+    "a part of the area ({cell:g} m squares). How concentrated: 0 means the incidents are as "
+    "evenly spread as that many incidents can be, 1 means all in one square; it is fair "
+    "between crime types with few and many incidents (the generalised Gini of Bernasco and "
+    "Steenbeek, 2017; the spreadsheet also has the ordinary Gini).")
 
 
 def number(value: float | None, pattern: str, suffix: str = "") -> str:
@@ -69,29 +62,33 @@ def unit_label(by: str | None) -> str:
 
 
 def comparison_view(result: Comparison) -> Styler:
-    """The comparison as the JAG reads it: % change signed, NA where there is none, RAG
-    cells coloured."""
+    """The comparison as the JAG reads it on the projector: counts of the months compared,
+    the change read out in words, the target and RAG (coloured and in words), and the rate per
+    1,000 residents where the line has residents. No sideways scrolling at 1366 px."""
     table = result.table
-    current = f"Current ({result.current[0]} to {result.current[1]})"
-    previous = f"Previous ({result.previous[0]} to {result.previous[1]})"
+    compared = result.months_compared
+    span = (f"{month_name(result.current[0])} to {month_name(result.current[1])}")
+    before = (f"{month_name(result.previous[0])} to {month_name(result.previous[1])}")
+    of = f" ({compared} months compared)" if compared and not result.complete else ""
     view = pd.DataFrame({
         unit_label(result.by): table["unit"],
         "Crime type": table["crime_type"],
-        current: table["current"].astype(int),
-        previous: table["previous"].astype(int),
-        "Change": table["change"].map(lambda v: signed(v, ",.0f")),
-        "Change %": table["change_pct"].map(lambda v: signed(v, ".1f", "%")),
-        "Significant": table["significant"].map(lambda v: "Yes" if v else ""),
-        "Target": table["target"],
-        "RAG": table["rag"],
-        "Note": table["note"],
+        f"{span}{of}": table["current"].map(lambda v: f"{int(v):,}"),
+        before: table["previous"].map(lambda v: f"{int(v):,}"),
+        "Change": table["reading"].map(lambda v: blank(v) or "–"),
+        "Target": table["target"].map(blank),
+        "RAG": table["rag"].map(lambda v: blank(v) or "–"),
     })
+    if table["current_per_1000"].notna().any():
+        view["Per 1,000 residents"] = [
+            "–" if pd.isna(c) else f"{c:.1f} (was {p:.1f})"
+            for c, p in zip(table["current_per_1000"], table["previous_per_1000"], strict=True)]
     if result.by is None:
         view = view.drop(columns=unit_label(None))
-    if not table["note"].astype(str).str.strip().any():
-        view = view.drop(columns="Note")
-    return (markdown_safe(view).style.map(rag_style, subset=["RAG"])
-            .format("{:,}", subset=[current, previous]))
+    notes = table["note"].map(blank)
+    if notes.str.strip().any():
+        view["Note"] = notes
+    return markdown_safe(view).style.map(rag_style, subset=["RAG"])
 
 
 def summary_view(result: Summary) -> pd.DataFrame:
@@ -118,16 +115,16 @@ def summary_view(result: Summary) -> pd.DataFrame:
 
 
 def concentration_view(table: pd.DataFrame) -> pd.DataFrame:
-    """Shares as %, Gini to 2 dp."""
+    """Shares of incidents in the busiest parts of the land, and one concentration figure
+    that is fair between small and large crime types (the rest is in the spreadsheet)."""
     view = pd.DataFrame({
         "Crime type": table["crime_type"],
         "Incidents": table["incidents"].map(lambda v: f"{int(v):,}"),
-        "Cells": table["cells"].map(lambda v: f"{int(v):,}"),
-        "Top 1% of cells": table["top_1pct_share"].map(lambda v: number(v, ".1%")),
-        "Top 5% of cells": table["top_5pct_share"].map(lambda v: number(v, ".1%")),
-        "Top 10% of cells": table["top_10pct_share"].map(lambda v: number(v, ".1%")),
-        "Gini": table["gini"].map(lambda v: number(v, ".2f")),
-        "Generalised Gini": table["gini_generalised"].map(lambda v: number(v, ".2f")),
+        "In the busiest 1% of the land": table["top_1pct_share"].map(
+            lambda v: number(v, ".0%")),
+        "In the busiest 5%": table["top_5pct_share"].map(lambda v: number(v, ".0%")),
+        "In the busiest 10%": table["top_10pct_share"].map(lambda v: number(v, ".0%")),
+        "How concentrated (0 to 1)": table["gini_generalised"].map(lambda v: number(v, ".2f")),
     })
     return markdown_safe(view)
 
@@ -151,6 +148,12 @@ def read_targets(edited: pd.DataFrame) -> tuple[appstate.TargetItems, list[str]]
     return tuple(items), problems
 
 
+def with_note(frame: pd.DataFrame, note: str) -> pd.DataFrame:
+    """A table for download with what the reader's role does not see in a `note` column on
+    every row (none when it sees everything)."""
+    return frame.assign(note_for_this_role=note) if note else frame
+
+
 def stem(*parts: str) -> str:
     """A file name stem from words: lower case, spaces as underscores."""
     return "_".join(p.strip().lower().replace(" ", "_").replace("/", "-") for p in parts if p)
@@ -160,24 +163,31 @@ st.title("JAG report")
 version, months, area_list = appstate.data_or_stop()
 crime_type_list = appstate.category_list(version)
 
-with st.sidebar:
-    st.header("Comparison")
-    area = st.selectbox("Area", area_list, key="jag_area")
-    to_month = st.selectbox("End month", months, index=len(months) - 1, key="jag_to")
+first, second, third, fourth, fifth = st.columns([1.1, 1, 1.6, 1.3, 2.2],
+                                                 vertical_alignment="bottom")
+area = first.selectbox("Area", area_list, key="jag_area")
+to_month = second.selectbox("Up to", months, index=len(months) - 1, key="jag_to",
+                            format_func=month_name)
+recent = [str(m) for m in pd.period_range(end=to_month, periods=12, freq="M")]
+since_pick = third.selectbox(
+    "Compare", [NONE, *reversed(recent)], key="jag_since",
+    format_func=lambda m: "The last 12 months (rolling)" if m == NONE else
+    f"Since the last JAG: {month_name(m)} on", help=(
+        "Rolling: the months up to the chosen month against the same number of months "
+        "before. Since the last JAG: the months from the one chosen, against the same months "
+        "a year earlier."))
+since = None if since_pick == NONE else since_pick
+by = BREAKDOWN[fourth.selectbox("Break down by", list(BREAKDOWN), key="jag_by")]
+crime_types = fifth.multiselect("Crime types (none chosen = all)", crime_type_list,
+                                key="jag_types", placeholder="All crime and ASB")
+period_column, targets_column = st.columns([1, 5])
+with period_column.popover("Period length", use_container_width=True):
     period = int(st.number_input(
-        "Period (months)", min_value=1, max_value=60, value=12, step=1, key="jag_months",
-        help="Rolling comparison: these months to the end month against the same number of "
-             "months before. Not used when 'Since the last JAG' is set."))
-    recent = [str(m) for m in pd.period_range(end=to_month, periods=12, freq="M")]
-    since_pick = st.selectbox(
-        "Since the last JAG (first month)", [NONE, *reversed(recent)], key="jag_since",
-        help="Compare the months from this one to the end month with the same months a year "
-             "earlier, instead of the rolling period.")
-    since = None if since_pick == NONE else since_pick
-    by = BREAKDOWN[st.selectbox("Breakdown", list(BREAKDOWN), key="jag_by")]
-    crime_types = st.multiselect("Crime types (none = all)", crime_type_list, key="jag_types")
+        "Rolling period (months)", min_value=1, max_value=60, value=12, step=1,
+        key="jag_months", help="The months up to the chosen month, against the same number "
+                               "of months before. Not used for 'since the last JAG'."))
 
-with st.expander("Targets (the RAG is measured against these)", expanded=False):
+with targets_column.expander("Targets (the RAG is measured against these)", expanded=False):
     st.caption("One target per crime type; 'none' leaves a line without a RAG. A target "
                "applies to every ward or town centre in a breakdown.")
     lines = [total_label(crime_types), *(crime_types or crime_type_list)]
@@ -203,6 +213,10 @@ summary_box = st.container()
 st.divider()
 concentration_box = st.container()
 
+current_from = since or str(pd.Period(to_month, freq="M") - (period - 1))
+withheld = appstate.withheld_text(area, current_from, to_month, tuple(crime_types),
+                                  where="from the finer tables and the downloads")
+
 with comparison_box:
     try:
         result = appstate.comparison(area, to_month, period, by, targets, since,
@@ -210,26 +224,36 @@ with comparison_box:
     except (HotspotInputError, UnknownAreaError) as exc:
         st.error(markdown_text(exc))
         st.stop()
-    st.subheader(markdown_text(result.title()))
+    kind = (f"the last {period} months" if result.kind == "rolling" else
+            "since the last JAG")
+    st.header(markdown_text(
+        f"{result.area.name}, {kind}: {month_name(result.current[0])} to "
+        f"{month_name(result.current[1])} against {month_name(result.previous[0])} to "
+        f"{month_name(result.previous[1])}"))
     types = ", ".join(crime_types) if crime_types else "all crime and ASB"
-    st.caption(markdown_text(f"Crime types: {types}."))
-    for note in result.notes:
-        if result.complete:
+    st.caption(markdown_text(f"Crime types: {types}. ") + appstate.currency_text(area))
+    if withheld:
+        st.caption(markdown_text(withheld))
+    shown, behind = result.notes[:1], result.notes[1:]
+    for note in shown:
+        if result.comparable:
             st.caption(markdown_text(note))
         else:
             st.warning(markdown_text(note))
     st.table(comparison_view(result), hide_index=True)
-    st.caption(markdown_text(RAG_RULE))
+    with st.expander("How the change, the rates and the RAG are worked out"):
+        for note in [*behind, RAG_RULE]:
+            st.caption(markdown_text(note))
     comparison_downloads = st.container()
 
 with summary_box:
-    st.subheader("Summary")
+    st.header("Summary")
     left, middle, right = st.columns([1, 2, 1])
     by_label = left.selectbox("Summary by", list(SUMMARY_BY), key="jag_summary_by")
     default_from = months[-12] if len(months) >= 12 else months[0]
     summary_from, summary_to = middle.select_slider(
         "Summary months (from, to)", options=months, value=(default_from, months[-1]),
-        key="jag_summary_months")
+        key="jag_summary_months", format_func=month_name)
     summary_by = SUMMARY_BY[by_label]
     frontage_m = 50.0
     if summary_by == "river":
@@ -242,19 +266,22 @@ with summary_box:
         st.error(markdown_text(exc))
         st.stop()
     total = int(summary.totals.iloc[0]) if len(summary.totals) else 0
-    st.markdown(markdown_text(f"{area}, {summary_from} to {summary_to}, {types}: "
+    st.markdown(markdown_text(f"{area}, {month_span(summary_from, summary_to)}, {types}: "
                               f"{total:,} incidents in all."))
     st.table(summary_view(summary), hide_index=True)
     for note in summary.notes:
         st.caption(markdown_text(note))
     summary_title = (f"{area}: summary by {by_label.lower()}, {summary_from} to {summary_to} "
                      f"({types})")
+    told = [withheld] if withheld else []
     summary_sheets = [Sheet(f"Summary by {by_label}"[:31], summary_title, summary.overview(),
-                            summary.notes),
-                      Sheet("By crime type", summary_title, summary.wide(), summary.notes)]
+                            [*summary.notes, *told]),
+                      Sheet("By crime type", summary_title, summary.wide(),
+                            [*summary.notes, *told])]
     summary_stem = stem("summary", area, by_label, summary_from, summary_to)
     first, second = st.columns(2)
-    first.download_button("Download summary CSV", safe_csv(summary.overview()),
+    first.download_button("Download summary CSV", safe_csv(with_note(summary.overview(),
+                                                                     withheld)),
                           file_name=f"{summary_stem}.csv", mime="text/csv",
                           on_click="ignore", key="summary_csv")
     second.download_button("Download summary spreadsheet (.xlsx)",
@@ -263,7 +290,7 @@ with summary_box:
                            key="summary_xlsx")
 
 with concentration_box:
-    st.subheader("Crime concentration")
+    st.header("How concentrated crime is")
     try:
         concentrated = appstate.concentration_table(area, summary_from, summary_to,
                                                     tuple(crime_types), version, CELL_SIZE_M)
@@ -278,14 +305,16 @@ with concentration_box:
 
 with comparison_downloads:
     comparison_stem = stem("jag", area, result.current[0], result.current[1], by or "")
-    sheets = [Sheet("Comparison", result.title(), result.table, [*result.notes, RAG_RULE]),
+    sheets = [Sheet("Comparison", result.title(), result.table,
+                    [*result.notes, RAG_RULE, *told]),
               summary_sheets[0]]
     if concentrated is not None:
         sheets.append(Sheet("Concentration",
                             f"{area}: crime concentration, {summary_from} to {summary_to}",
                             concentrated, [GINI_NOTE.format(cell=CELL_SIZE_M)]))
     first, second = st.columns(2)
-    first.download_button("Download comparison CSV", safe_csv(result.table),
+    first.download_button("Download comparison CSV",
+                          safe_csv(with_note(result.table, withheld)),
                           file_name=f"{comparison_stem}.csv", mime="text/csv",
                           on_click="ignore", key="comparison_csv")
     second.download_button("Download JAG spreadsheet (.xlsx)", workbook_bytes(sheets, SOURCE),

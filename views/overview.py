@@ -14,6 +14,7 @@ from access.roles import EDIT_THEMES
 from geo.areas import resolve_area
 from hotspots.result import HotspotInputError
 from present import appstate
+from present.words import blank, month_name
 from registers.problems import list_problems
 from report.themes import (
     THEMES,
@@ -25,19 +26,35 @@ from report.themes import (
 
 RAG_COLOURS = {"Green": "#b7e1a1", "Amber": "#ffd27f", "Red": "#f4a29a"}
 SEVERITY = {"high": st.error, "medium": st.warning, "low": st.info}
-LABELS = {"theme": "Priority theme", "incidents": "This month",
-          "previous_month": "Month before", "same_month_last_year": "Same month last year",
-          "rolling": "Last 12 months", "rolling_previous": "12 months before",
-          "change_pct": "Change %", "rag": "RAG", "significant": "Beyond chance",
-          "categories": "Counted from", "note": "Note"}
 md = appstate.markdown_text
 
 
 def rag_style(frame: pd.DataFrame) -> pd.io.formats.style.Styler:
-    """The theme table with its RAG cells coloured (text says the status too, for printing
-    and colour-blind readers)."""
-    return frame.style.map(lambda v: f"background-color: {RAG_COLOURS[v]}; font-weight: 600"
-                           if v in RAG_COLOURS else "", subset=["RAG"])
+    """The theme table with its RAG cells coloured (the cell says the status in words too, for
+    printing and for colour-blind readers)."""
+    return frame.style.map(lambda v: f"background-color: {RAG_COLOURS[v]}; color: #000000; "
+                           "font-weight: 600" if v in RAG_COLOURS else "", subset=["RAG"])
+
+
+def theme_view(themed, month: str) -> pd.DataFrame:
+    """The theme table as the JAG reads it on the projector: nine columns that fit 1366 px,
+    the change read out in words, the RAG in words and colour."""
+    table = themed.table
+    compared = int(table["months_compared"].max()) if len(table) else 0
+    months = compared if compared else 12
+    rolling = "Last 12 months" if months == 12 else f"Last 12 months ({months} compared)"
+    return pd.DataFrame({
+        "Priority theme": table["theme"],
+        month_name(month): table["incidents"].astype(int),
+        "Month before": table["previous_month"].astype(int),
+        "Same month last year": table["same_month_last_year"].astype(int),
+        rolling: table["rolling"].map(lambda v: f"{int(v):,}"),
+        "The same months a year before": table["rolling_previous"].map(lambda v: f"{int(v):,}"),
+        "Change": table["reading"].map(blank),
+        "RAG": table["rag"].map(lambda v: blank(v) or "–"),
+        "Per 1,000 residents (12 months)": table["per_1000_residents"].map(
+            lambda v: "–" if pd.isna(v) else f"{v:.1f}"),
+    })
 
 
 st.title("Overview")
@@ -45,7 +62,7 @@ version, months, area_list = appstate.data_or_stop()
 engine = appstate.engine()
 first, second = st.columns(2)
 area = first.selectbox("Area", area_list, key="ov_area")
-month = second.selectbox("Month", months[::-1], key="ov_month",
+month = second.selectbox("Month", months[::-1], key="ov_month", format_func=month_name,
                          help="police.uk publishes each month about two months later")
 area_code = resolve_area(engine, area).code
 try:
@@ -53,39 +70,36 @@ try:
 except HotspotInputError as exc:
     st.error(md(exc))
     st.stop()
+st.caption(appstate.currency_text(area))
+withheld = appstate.withheld_text(area, month, month)
+if withheld:
+    st.caption(md(withheld.replace("shown to your role only as counts per ward, on the JAG "
+                                   "report and the Overview", "counted here in its theme")))
 
 table = themed.table
 problems = list_problems(engine, area, include_closed=False)
 alerts = overview_alerts(engine, area_code, date.today())
-cols = st.columns(4)
 total = themed.breakdown.drop_duplicates("category")["incidents"].sum() + \
     themed.unmapped["incidents"].sum()
-cols[0].metric(f"Incidents in {month}", f"{int(total):,}")
-cols[1].metric("Open problem locations", len(problems))
-cols[2].metric("Overdue partner actions", int(problems["overdue_actions"].sum())
-               if len(problems) else 0)
-cols[3].metric("Alerts", len(alerts))
+overdue = int(problems["overdue_actions"].sum()) if len(problems) else 0
+st.markdown(f"**{int(total):,}** incidents in {month_name(month)} · **{len(problems)}** open "
+            f"problem locations · **{overdue}** overdue partner actions · **{len(alerts)}** "
+            "alerts (below)")
 
-st.subheader(md(themed.title()))
-shown = table[["theme", "incidents", "previous_month", "same_month_last_year", "rolling",
-               "rolling_previous", "change_pct", "rag", "significant", "categories"]].rename(
-    columns=LABELS)
-shown["RAG"] = shown["RAG"].fillna("–")
-shown["Change %"] = shown["Change %"].map(lambda v: "–" if pd.isna(v) else f"{v:+.0f}%")
-st.dataframe(rag_style(shown), hide_index=True, width="stretch", key="ov_themes",
-             column_config={"Beyond chance": st.column_config.CheckboxColumn()})
-st.caption(md(themed.rag_rule))
-for note in themed.notes:
+st.header(md(themed.title()))
+st.table(rag_style(appstate.markdown_safe(theme_view(themed, month))), hide_index=True)
+for note in themed.notes[:2]:
     st.caption(md(note))
-if themed.default_mapping:
-    st.caption("Themes are counted with the default mapping (below): police.uk does not "
-               "separate domestic abuse, VAWG or hate crime, so those themes count council "
-               "categories only until the partnership edits the mapping.")
+with st.expander("How the RAG and the changes are worked out"):
+    st.caption(md(themed.rag_rule))
+    for note in themed.notes[2:]:
+        st.caption(md(note))
 chart = table.set_index("theme")[["rolling_previous", "rolling"]].rename(
-    columns={"rolling_previous": "12 months before", "rolling": "Last 12 months"})
+    columns={"rolling_previous": "The same months a year before",
+             "rolling": "Last 12 months"})
 st.bar_chart(chart, stack=False, horizontal=True, height=320)
 
-st.subheader("What needs doing")
+st.header("What needs doing")
 if alerts.empty:
     st.success("No PSPO or water-safety alert for this borough.")
 for alert in alerts.itertuples():
@@ -106,7 +120,8 @@ with st.expander("Which crime types and categories count towards each theme"
                   md(f"Saved {mapping.attrs.get('updated_at'):%d/%m/%Y %H:%M} by "
                      f"{mapping.attrs.get('updated_by')}.")))
     if not appstate.may(EDIT_THEMES):
-        st.dataframe(mapping, hide_index=True, width="stretch", key="ov_mapping_view")
+        st.dataframe(mapping.rename(columns={"category": "Category", "theme": "Theme"}),
+                     hide_index=True, width="stretch", key="ov_mapping_view")
     else:
         edited = st.data_editor(
             mapping, num_rows="dynamic", hide_index=True, width="stretch", key="ov_mapping",

@@ -23,6 +23,7 @@ from hotspots.result import HotspotInputError
 from present import appstate
 from present.assets import SETUP_HINT, assets_ready
 from present.map import drawing_map
+from present.words import month_name
 from registers.problems import list_problems
 from report.briefing import BriefingError, Place, build_briefing, place_from_layer
 from report.briefing_html import briefing_html
@@ -58,9 +59,9 @@ def choose_place(area: str, version, months: list[str]) -> Place | None:
             return None
         labels = {int(r.rank): f"{r.rank}: {r.top_location or 'hotspot'} ({r.ward}), "
                                f"{r.count} incidents" for r in spots.itertuples()}
-        rank = st.selectbox(f"Hotspot ({month_from} to {months[-1]}, as on the Hotspot map "
-                            "with its defaults)", list(labels), format_func=labels.get,
-                            key="ap_hotspot")
+        rank = st.selectbox(f"Hotspot ({month_name(month_from)} to {month_name(months[-1])}, "
+                            "as on the Hotspot map with its defaults)", list(labels),
+                            format_func=labels.get, key="ap_hotspot")
         row = spots[spots["rank"] == rank].iloc[0]
         return Place(f"Hotspot {rank}: {row['top_location'] or row['ward']}", "hotspot", code,
                      row.geometry, note=adoption_origin(report, rank))
@@ -116,6 +117,7 @@ theme = third.selectbox("Theme", [ALL_CRIME, *THEMES], key="ap_theme")
 recent = fourth.number_input("Months of incidents", 1, 12, 3, key="ap_months",
                              help="The latest months loaded up to the action day (police.uk "
                                   "publishes each month about two months later)")
+st.caption(appstate.currency_text(area))
 place = choose_place(area, version, months)
 
 if place is not None and st.button("Prepare the briefing pack", type="primary",
@@ -137,7 +139,7 @@ if place is not None and st.button("Prepare the briefing pack", type="primary",
 
 pack = st.session_state.get("ap_pack")
 if pack:
-    st.subheader(md(f"Briefing pack: {pack['title']}"))
+    st.header(md(f"Briefing pack: {pack['title']}"))
     cols = st.columns(4)
     cols[0].metric("Incidents", f"{pack['incidents']:,}")
     cols[1].metric("PSPOs in force", pack["pspos"])

@@ -16,6 +16,8 @@ from access.roles import MANAGE_PROBLEMS
 from present import appstate
 from present.assets import SETUP_HINT, assets_ready
 from present.map import build_map
+from present.tables import before_after_table
+from present.words import readable
 from registers.common import RegisterError
 from registers.export import actions_csv, problems_csv
 from registers.place_incidents import ALL
@@ -34,14 +36,6 @@ from registers.problems import (
 )
 
 ALL_AREAS = "All areas"
-LABELS = {"name": "Problem location", "area": "Borough", "status": "Status", "theme": "Theme",
-          "adopted_on": "Adopted", "open_actions": "Open actions",
-          "overdue_actions": "Overdue", "next_due": "Next due", "area_ha": "Hectares",
-          "action_id": "Action", "problem": "Problem location", "action": "What",
-          "lead": "Lead", "measure": "Measure", "due_on": "Due", "overdue": "Overdue",
-          "closed_on": "Closed", "update_note": "Latest note", "kind": "What happened",
-          "summary": "Changes (before → after)", "recorded_at": "When",
-          "recorded_by": "Who"}
 md = appstate.markdown_text
 
 
@@ -78,9 +72,11 @@ with second:
     cols[0].metric("Open locations", int((problems["status"] == "Open").sum()))
     cols[1].metric("Open actions", int(problems["open_actions"].sum()))
     cols[2].metric("Overdue actions", overdue)
-table = problems[["name", "area", "status", "theme", "adopted_on", "open_actions",
-                  "overdue_actions", "next_due", "area_ha"]]
-st.dataframe(table.rename(columns=LABELS), hide_index=True, width="stretch", key="pl_table")
+table = readable(problems, {"name": "Problem location", "area": "Borough", "status": "Status",
+                            "theme": "Theme", "adopted_on": "Adopted",
+                            "open_actions": "Open actions", "overdue_actions": "Overdue",
+                            "next_due": "Next due"})
+st.dataframe(table, hide_index=True, width="stretch", key="pl_table")
 first, second = st.columns(2)
 first.download_button("Download the register (CSV)", problems_csv(problems),
                       file_name="problem_locations.csv", mime="text/csv")
@@ -92,7 +88,7 @@ labels = {int(r.id): f"{r.name} ({r.area}, {r.status})" for r in problems.itertu
 chosen = st.selectbox("Work a location", list(labels), format_func=labels.get, key="pl_chosen")
 record = get_problem(engine, chosen, today)
 p = record.problem
-st.subheader(md(p["name"]))
+st.header(md(p["name"]))
 st.caption(md(f"{record.area_name}; adopted {p['adopted_on']:%d/%m/%Y} by {p['created_by']}; "
               f"from {p['origin']}") + (f"; closed {p['closed_on']:%d/%m/%Y}"
                                         if p["closed_on"] else ""))
@@ -133,14 +129,15 @@ with left:
                 saved(f"Saved {', '.join(OSARA[f] for f in changed)}." if changed
                       else "Nothing had changed.")
 
-st.markdown("**Partner actions** (key points for delivery)")
+st.subheader("Partner actions (key points for delivery)")
 actions = record.actions
 if actions.empty:
     st.write("No actions yet.")
 else:
-    st.dataframe(actions[["action_id", "action", "lead", "measure", "due_on", "status",
-                          "overdue", "closed_on", "update_note"]].rename(columns=LABELS),
-                 hide_index=True, width="stretch", key="pl_actions")
+    st.table(appstate.markdown_safe(readable(actions, {
+        "action_id": "Action", "action": "What", "lead": "Lead", "measure": "Measure",
+        "due_on": "Due", "status": "Status", "overdue": "Overdue", "closed_on": "Closed",
+        "update_note": "Latest note"})), hide_index=True)
 if editable and p["status"] == "Open":
     with st.expander("Add an action", expanded=actions.empty):
         with st.form("pl_add_action"):
@@ -185,26 +182,21 @@ if editable and len(actions):
                 saved(f"Action {action_id}: " + (", ".join(changed) + " updated." if changed
                                                   else "nothing had changed."))
 
-st.markdown("**Incidents here, before and since adoption**")
+st.subheader("Incidents here, before and since adoption")
 result = problem_incidents(engine, chosen)
 for note in result.notes:
     st.caption(md(note))
-st.dataframe(result.by_type, hide_index=True, width="stretch", key="pl_before_after",
-             column_config={
-                 "crime_type": "Crime type", "before": "Before", "after": "Since",
-                 "before_per_month": "Per month before", "after_per_month": "Per month since",
-                 "change_pct": st.column_config.NumberColumn("Change in monthly rate (%)",
-                                                             format="%+.0f"),
-                 "p_value": "p", "significant": st.column_config.CheckboxColumn(
-                     "Beyond chance")})
+st.table(appstate.markdown_safe(before_after_table(result.by_type, "Before", "Since")),
+         hide_index=True)
 monthly = result.by_month.set_index("month")
 if len(monthly):
     st.bar_chart(monthly[[ALL]], height=200)
     st.caption(f"{ALL} per month inside the outline; adopted in {result.start_month}.")
 
-st.markdown("**History**")
-st.dataframe(record.events[["recorded_at", "kind", "summary", "recorded_by"]].rename(
-    columns=LABELS), hide_index=True, width="stretch", key="pl_history")
+st.subheader("History")
+st.table(appstate.markdown_safe(readable(record.events, {
+    "recorded_at": "When", "kind": "What happened", "summary": "Changes (before → after)",
+    "recorded_by": "Who"})), hide_index=True)
 
 if editable:
     with st.expander("Close or reopen this location"):

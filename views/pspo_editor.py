@@ -42,7 +42,7 @@ def pspo_editor() -> None:
     area_list = appstate.areas(version)
     user = appstate.current_user()
     orders = list_orders(engine)
-    st.subheader("Record a review, an extension or a discharge")
+    st.header("Record a review, an extension or a discharge")
     if len(orders):
         labels = {int(r.id): f"{r.reference} – {r.name} ({r.area})"
                   for r in orders.itertuples()}
@@ -76,7 +76,7 @@ def pspo_editor() -> None:
                 st.success(f"Recorded: {kind} on {on_day}.")
                 st.rerun()
 
-    st.subheader("Add an order")
+    st.header("Add an order")
     st.write("Upload the order's published map (GeoJSON, KML, GeoPackage or a zipped Shapefile, in "
              "any declared coordinate system) or draw its area on the map below. An outline that "
              "crosses itself, or lies outside the borough, is refused.")

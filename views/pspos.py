@@ -12,6 +12,8 @@ from streamlit_folium import st_folium
 from present import appstate
 from present.assets import SETUP_HINT, assets_ready
 from present.map import PSPO_COLOUR, build_map
+from present.tables import before_after_table
+from present.words import readable
 from registers.export import orders_csv, orders_geojson
 from registers.pspo import (
     get_order,
@@ -47,18 +49,15 @@ else:
                "An order has effect for at most 3 years from when it is made or last extended "
                "(Anti-social Behaviour, Crime and Policing Act 2014, s.60); the register warns "
                "90 days before expiry and when a review is overdue.")
-    shown = orders[["reference", "name", "area", "status", "made_on", "expires_on",
-                    "next_review", "alerts", "example"]].copy()
-    shown["example"] = shown["example"].map({True: "EXAMPLE", False: ""})
-    st.dataframe(shown.rename(columns=ORDER_LABELS), hide_index=True, width="stretch",
-                 key="pspo_table")
+    shown = orders.assign(example=orders["example"].map({True: "EXAMPLE", False: ""}))
+    st.table(appstate.markdown_safe(readable(shown, ORDER_LABELS)), hide_index=True)
     left, right = st.columns(2)
     left.download_button("Download the register (GeoJSON)", orders_geojson(engine, orders),
                          file_name="pspo_register.geojson", mime="application/geo+json")
     right.download_button("Download the register (CSV)", orders_csv(engine, orders),
                           file_name="pspo_register.csv", mime="text/csv")
 
-st.subheader("An order")
+st.header("An order")
 if len(orders):
     labels = {int(r.id): f"{r.reference} – {r.name} ({r.area})" for r in orders.itertuples()}
     chosen = st.selectbox("Order", list(labels), format_func=labels.get, key="pspo_order")
@@ -90,31 +89,22 @@ if len(orders):
         else:
             st.error(f"The map's files are missing: {SETUP_HINT}.")
 
-    st.markdown("**Prohibitions and requirements**")
+    st.subheader("Prohibitions and requirements")
     conditions = record.conditions.copy()
     conditions["active"] = conditions["active"].map({True: "yes", False: "no (varied away)"})
-    st.table(appstate.markdown_safe(conditions.drop(columns="position").fillna("").rename(
-        columns=CONDITION_LABELS)), hide_index=True)
-    st.markdown("**History**")
-    st.table(appstate.markdown_safe(record.events.fillna("").rename(columns=EVENT_LABELS)),
-             hide_index=True)
+    st.table(appstate.markdown_safe(readable(conditions, CONDITION_LABELS)), hide_index=True)
+    st.subheader("History")
+    st.table(appstate.markdown_safe(readable(record.events, EVENT_LABELS)), hide_index=True)
     for label, note in (("Consultation", o["consultation_notes"]),
                         ("Publication", o["publication_notes"])):
         if note:
             st.caption(f"{label}: {md(note)}")
-    st.markdown("**Incidents inside the area, before and after the order was made**")
+    st.subheader("Incidents inside the area, before and after the order was made")
     result = order_incidents(engine, chosen)
     for note in result.notes:
         st.caption(md(note))
-    st.dataframe(result.by_type, hide_index=True, width="stretch", key="pspo_before_after",
-                 column_config={
-                     "crime_type": "Crime type", "before": "Before", "after": "After",
-                     "before_per_month": "Per month before",
-                     "after_per_month": "Per month after",
-                     "change_pct": st.column_config.NumberColumn(
-                         "Change in monthly rate (%)", format="%+.0f"),
-                     "p_value": "p", "significant": st.column_config.CheckboxColumn(
-                         "Beyond chance")})
+    st.table(appstate.markdown_safe(before_after_table(result.by_type, "Before", "After")),
+             hide_index=True)
     monthly = result.by_month.set_index("month")
     if len(monthly):
         st.bar_chart(monthly[[ALL]], height=200)

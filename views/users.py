@@ -25,6 +25,7 @@ from access.restricted import (
 from access.roles import MANAGE_USERS, ROLE_SUMMARY, ROLES
 from access.scope import require
 from present import appstate
+from present.words import readable
 
 md = appstate.markdown_text
 USER_LABELS = {"username": "Username", "display_name": "Name", "email": "Email",
@@ -39,12 +40,12 @@ def _done(message: str) -> None:
 
 
 def _users_section(engine) -> None:
-    st.subheader("Users and roles")
+    st.header("Users and roles")
     st.caption("; ".join(f"**{role}**: {text}" for role, text in ROLE_SUMMARY.items()))
     users = list_users(engine)
     shown = users.assign(source=users["source"].map(
         {"local": "password here", "oidc": "council account"}))
-    st.dataframe(shown.rename(columns=USER_LABELS), hide_index=True, width="stretch",
+    st.dataframe(readable(shown, USER_LABELS), hide_index=True, width="stretch",
                  key="users_table")
     names = users["username"].tolist()
     add, change = st.columns(2)
@@ -92,11 +93,11 @@ def _users_section(engine) -> None:
 
 
 def _restricted_section(engine) -> None:
-    st.subheader("Restricted categories")
+    st.header("Restricted categories")
     st.caption("Viewers and officers never see **hidden** categories; **ward** ones they see "
                "only as counts per ward. Analysts and admins see everything.")
     rules = list_restricted(engine)
-    st.table(appstate.markdown_safe(rules.rename(columns={
+    st.table(appstate.markdown_safe(readable(rules, {
         "pattern": "Category or words", "match": "Match", "rule": "Rule",
         "added_at": "Added", "added_by": "By"})), hide_index=True)
     left, right = st.columns(2)
@@ -122,7 +123,7 @@ def _restricted_section(engine) -> None:
 
 
 def _audit_section(engine) -> None:
-    st.subheader("Audit log")
+    st.header("Audit log")
     st.caption("Every change to a register, a user or role, a layer or an import: who, when, "
                "what, before and after. Append-only; reading and exporting it are recorded "
                "too.")

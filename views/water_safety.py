@@ -19,10 +19,10 @@ from geo.layers import load_layer
 from present import appstate
 from present.assets import SETUP_HINT, assets_ready
 from present.map import build_map
+from present.words import blank, month_name, readable
 from registers.checks import (
     ACTIONS,
     OUTCOMES,
-    STATES,
     check_history,
     due_report,
     log_check,
@@ -34,85 +34,6 @@ from registers.imports import import_checks, import_equipment
 
 ALL_AREAS = "All areas"
 md = appstate.markdown_text
-LABELS = {"asset_id": "Asset", "state_label": "State", "kind_label": "Type", "site": "Site",
-          "river": "River", "last_checked_at": "Last checked", "last_outcome_label":
-          "Last outcome", "last_checked_by": "Checked by", "installed_on": "Installed",
-          "owner": "Owner", "grid_reference": "Grid reference", "active": "In service",
-          "retired_on": "Retired",
-          "example": "Example", "check_id": "Check", "checked_at": "When",
-          "checked_by": "Checked by", "outcome_label": "Outcome", "action": "Action",
-          "notes": "Notes", "counts": "Counts", "superseded_by_check": "Corrected by check"}
-
-# At the riverside on a phone: big targets for thumbs (buttons, outcome choices, the item list)
-PHONE_CSS = """<style>
-div[data-testid="stFormSubmitButton"] button, div[data-testid="stButton"] button {
-  min-height: 3.2rem; font-size: 1.1rem; }
-div[data-testid="stRadio"] label { padding: 0.4rem 0; font-size: 1.05rem; }
-div[data-testid="stRadio"] label > div:first-child { transform: scale(1.25); }
-div[data-testid="stSelectbox"] div[data-baseweb="select"] > div { min-height: 3rem; }
-</style>"""
-
-st.html(PHONE_CSS)
-st.title("Water safety")
-engine = appstate.engine()
-version = appstate.data_version()
-user = appstate.current_user()
-area_list = appstate.areas(version)
-
-now = datetime.now()
-months = [str(p) for p in pd.period_range(end=pd.Period(now, "M"), periods=12, freq="M")][::-1]
-first, second = st.columns(2)
-month = first.selectbox("Month", months, key="ws_month")
-everything = list_items(engine)  # the whole register, retired items too: read once a run
-names = appstate.area_codes_to_names(version)
-busiest = everything.loc[everything["active"], "area_code"].map(names).value_counts()
-choices = [ALL_AREAS, *area_list]
-area = second.selectbox("Area", choices, key="ws_area",
-                        index=choices.index(busiest.index[0]) if len(busiest) else 0)
-area_code = None if area == ALL_AREAS else resolve_area(engine, area).code
-report = due_report(engine, month, area_code)
-if report.empty:
-    st.info("No equipment in the register yet: add items or import the council's list below.")
-if report["example"].any():
-    st.caption("Items marked EXAMPLE are the bundled example register (no council publishes "
-               "its equipment list): replace them with your own.")
-
-to_check = report[report["needs_check"]]
-attention = report[report["attention"]]
-cols = st.columns(3)
-cols[0].metric("Items in service", f"{len(report):,}")
-cols[1].metric("Not yet checked" if month == months[0] else "Not checked that month",
-               f"{len(to_check):,}")
-cols[2].metric("Needing attention", f"{len(attention):,}")
-
-# the map: clicking an item picks it in the check form below
-if assets_ready() and len(report):
-    if area == ALL_AREAS:
-        boundary = load_layer(engine, "area").to_crs(27700).geometry
-        wards, water = load_layer(engine, "ward").iloc[:0], load_layer(engine, "water")
-        pspos = None
-    else:
-        context = appstate.context_layers(area, version)
-        boundary, wards, water, pspos = (context.boundary, context.wards, context.water,
-                                         context.pspos)
-    fmap = build_map(boundary, wards, water, pd.DataFrame(columns=["lat", "lon"]),
-                     gpd.GeoDataFrame(geometry=[], crs=4326), pspos=pspos,
-                     equipment=report)
-    fmap.fit_bounds([[report["lat"].min(), report["lon"].min()],
-                     [report["lat"].max(), report["lon"].max()]])
-    clicked = st_folium(fmap, height=420, use_container_width=True, key="ws_map",
-                        returned_objects=["last_object_clicked"])
-    point = (clicked or {}).get("last_object_clicked")
-    if point and point != st.session_state.get("ws_last_click"):
-        st.session_state["ws_last_click"] = point
-        distance = (report["lat"] - point["lat"]) ** 2 + (report["lon"] - point["lng"]) ** 2
-        st.session_state["ws_item"] = report.loc[distance.idxmin(), "asset_id"]
-    st.caption("Colours: " + ", ".join(f"{label} ({colour_name})" for label, colour_name in (
-        (STATES["attention"][0], "red"), (STATES["due"][0], "amber"),
-        (STATES["checked"][0], "green"))) + ". Tap an item to pick it for a check.")
-elif not assets_ready():
-    st.error(f"The map's files are missing: {SETUP_HINT}.")
-
 def save_check(engine, user: str) -> None:
     """Save the form's check (a callback, so the form can be cleared for the next one while
     the person who checked, the date and the time stay). A refusal keeps everything typed."""
@@ -143,22 +64,34 @@ def save_check(engine, user: str) -> None:
     state["ws_action"] = "none"
 
 
-st.subheader("Log a check")
-register = everything if area_code is None else \
-    everything[everything["area_code"] == area_code]
-items = register[register["active"]]
-if not appstate.may(LOG_CHECKS):
-    st.caption("Logging checks is for officers and admins.")
-elif items.empty:
-    st.write("No items in service.")
-else:
+def pick_from_map(report: pd.DataFrame) -> None:
+    """A tap on an item of the map picks it in the check form (a callback: it runs before the
+    form's widgets are made on the next run, so it may set the chosen item)."""
+    point = (st.session_state.get("ws_map") or {}).get("last_object_clicked")
+    if not point or point == st.session_state.get("ws_last_click"):
+        return
+    st.session_state["ws_last_click"] = point
+    distance = (report["lat"] - point["lat"]) ** 2 + (report["lon"] - point["lng"]) ** 2
+    st.session_state["ws_item"] = report.loc[distance.idxmin(), "asset_id"]
+
+
+def check_form(report: pd.DataFrame, items: pd.DataFrame, now: datetime) -> None:
+    """Log a check: the item (from the list, or tapped on the map), its outcome with big
+    choices for a thumb, who checked; time, photo and corrections folded away."""
+    st.header("Log a check")
+    if not appstate.may(LOG_CHECKS):
+        st.caption("Logging checks is for officers and admins.")
+        return
+    if items.empty:
+        st.write("No items in service.")
+        return
     state_of = report.set_index("asset_id")["state_label"].to_dict()
     order = report["asset_id"].tolist() + [a for a in items["asset_id"]
                                            if a not in set(report["asset_id"])]
     sites = items.set_index("asset_id")["site"].to_dict()
     if st.session_state.get("ws_item") not in order:
         st.session_state["ws_item"] = order[0]
-    asset = st.selectbox("Item", order, key="ws_item",
+    asset = st.selectbox("Item (or tap it on the map)", order, key="ws_item",
                          format_func=lambda a: f"{a} – {sites.get(a, '')} "
                                                f"({state_of.get(a, 'not due')})")
     history = check_history(engine, asset)
@@ -190,33 +123,111 @@ else:
     if st.session_state.get("ws_saved"):
         st.success(md(st.session_state["ws_saved"]))
     if len(history):
-        st.caption(f"Checks of {md(asset)}, newest first (counts = no: corrected by a later "
-                   "check, kept in the history)")
-        shown = history.iloc[::-1][["check_id", "checked_at", "checked_by", "outcome_label",
-                                    "action", "notes", "counts", "superseded_by_check"]]
-        st.dataframe(shown.rename(columns=LABELS), hide_index=True, width="stretch",
-                     key="ws_item_history")
+        with st.expander(f"Earlier checks of {md(asset)} ({len(history)})"):
+            st.caption("Newest first. A corrected check stays in the history, marked as "
+                       "not counting.")
+            shown = history.iloc[::-1]
+            st.table(appstate.markdown_safe(pd.DataFrame({
+                "Check": shown["check_id"].astype(int),
+                "When": shown["checked_at"].map(lambda t: f"{t:%d/%m/%Y %H:%M}"),
+                "Checked by": shown["checked_by"].map(blank),
+                "Outcome": shown["outcome_label"].map(blank),
+                "Action": shown["action"].map(lambda a: ACTIONS.get(a, blank(a))),
+                "Notes": shown["notes"].map(blank),
+                "Counts": shown["counts"].map({True: "yes", False: "no, corrected"}),
+            })), hide_index=True)
 
-st.subheader("To do this month" if month == months[0] else f"To do in {month}")
+
+def equipment_map(report: pd.DataFrame, area: str) -> None:
+    """The items on the map, each state a symbol as well as a colour; a tap picks the item."""
+    if not assets_ready():
+        st.error(f"The map's files are missing: {SETUP_HINT}.")
+        return
+    if report.empty:
+        return
+    if area == ALL_AREAS:
+        boundary = load_layer(engine, "area").to_crs(27700).geometry
+        wards, water = load_layer(engine, "ward").iloc[:0], load_layer(engine, "water")
+        pspos = None
+    else:
+        context = appstate.context_layers(area, version)
+        boundary, wards, water, pspos = (context.boundary, context.wards, context.water,
+                                         context.pspos)
+    fmap = build_map(boundary, wards, water, pd.DataFrame(columns=["lat", "lon"]),
+                     gpd.GeoDataFrame(geometry=[], crs=4326), pspos=pspos,
+                     equipment=report, label=f"Water-safety equipment, {area}", fold_key=True)
+    fmap.fit_bounds([[report["lat"].min(), report["lon"].min()],
+                     [report["lat"].max(), report["lon"].max()]])
+    st_folium(fmap, height=420, use_container_width=True, key="ws_map",
+              returned_objects=["last_object_clicked"],
+              on_change=lambda: pick_from_map(report))
+    st.caption("Each item's state is its symbol: a diamond with ! needs attention, a square "
+               "with ? is not yet checked, a circle with ✓ is checked and serviceable. Use two "
+               "fingers to move the map on a phone.")
+
+
+st.title("Water safety")
+engine = appstate.engine()
+version = appstate.data_version()
+user = appstate.current_user()
+area_list = appstate.areas(version)
+
+now = datetime.now()
+months = [str(p) for p in pd.period_range(end=pd.Period(now, "M"), periods=12, freq="M")][::-1]
+everything = list_items(engine)  # the whole register, retired items too: read once a run
+names = appstate.area_codes_to_names(version)
+busiest = everything.loc[everything["active"], "area_code"].map(names).value_counts()
+choices = [ALL_AREAS, *area_list]
+first, second = st.columns(2)
+area = first.selectbox("Area", choices, key="ws_area",
+                       index=choices.index(busiest.index[0]) if len(busiest) else 0)
+month = second.selectbox("Month", months, key="ws_month", format_func=month_name)
+area_code = None if area == ALL_AREAS else resolve_area(engine, area).code
+report = due_report(engine, month, area_code)
+to_check = report[report["needs_check"]]
+attention = report[report["attention"]]
+st.markdown(f"**{len(report):,}** items in service · **{len(to_check):,}** "
+            + ("not yet checked" if month == months[0] else "not checked that month")
+            + f" · **{len(attention):,}** needing attention")
+if report.empty:
+    st.info("No equipment in the register yet: add items or import the council's list below.")
+if report["example"].any():
+    st.caption("Items marked EXAMPLE are the bundled example register (no council publishes "
+               "its equipment list): replace them with your own.")
+
+register = everything if area_code is None else \
+    everything[everything["area_code"] == area_code]
+items = register[register["active"]]
+# on a phone the columns stack: the check form first, the map below it
+form_column, map_column = st.columns([2, 3])
+with form_column:
+    check_form(report, items, now)
+with map_column:
+    equipment_map(report, area)
+
+st.header("To do this month" if month == months[0] else f"To do in {month_name(month)}")
 todo = report[report["needs_check"] | report["attention"]]
 if todo.empty:
     st.success("Every item in service has been checked and is serviceable.")
 else:
-    st.dataframe(todo[["asset_id", "state_label", "kind_label", "site", "last_checked_at",
-                       "last_outcome_label", "last_checked_by"]].rename(columns=LABELS),
-                 hide_index=True, width="stretch", key="ws_due")
+    st.table(appstate.markdown_safe(readable(todo, {
+        "asset_id": "Asset", "state_label": "State", "kind_label": "Type", "site": "Site",
+        "last_checked_at": "Last checked", "last_outcome_label": "Last outcome",
+        "last_checked_by": "Checked by"})), hide_index=True)
 
-st.subheader("Check history")
+st.header("Check history")
 body, rows = history_csv(engine)
 st.download_button(f"Download every check ({rows:,}) as CSV, for audit and insurance", body,
                    file_name="water_safety_checks.csv", mime="text/csv")
 
-st.subheader("The equipment register")
+st.header("The equipment register")
 if len(register):
-    shown = register[["asset_id", "kind_label", "site", "grid_reference", "river",
-                      "installed_on", "owner", "active", "retired_on", "example"]]
-    st.dataframe(shown.rename(columns=LABELS), hide_index=True, width="stretch",
-                 key="ws_register")
+    shown = readable(register, {
+        "asset_id": "Asset", "kind_label": "Type", "site": "Site",
+        "grid_reference": "Grid reference", "river": "River", "installed_on": "Installed",
+        "owner": "Owner", "active": "In service", "retired_on": "Retired",
+        "example": "Example"})
+    st.dataframe(shown, hide_index=True, width="stretch", key="ws_register")
     first, second = st.columns(2)
     first.download_button("Download the register (CSV)", equipment_csv(register),
                           file_name="water_safety_equipment.csv", mime="text/csv")

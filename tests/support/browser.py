@@ -142,6 +142,9 @@ def run_streamlit(
     full_env["PYTHONPATH"] = os.pathsep.join(
         p for p in (str(cwd), full_env.get("PYTHONPATH", "")) if p
     )
+    # no street tiles unless a test asks for them (a tile server of its own): every request
+    # leaving the machine is blocked and would be recorded as one
+    full_env.setdefault("HOTSPOTS_TILES", "none")
     full_env.update(env or {})
     with tempfile.TemporaryDirectory(prefix="st-run-") as tmp_name:
         tmp = Path(tmp_name)
@@ -236,13 +239,21 @@ def add_session_cookie(context, base_url: str, token: str) -> None:
                           "sameSite": "Strict"}])
 
 
-def open_page(browser: Browser, url: str, signed_in: bool = True
+PROJECTOR = {"width": 1366, "height": 768}  # a meeting room's projector
+PHONE = {"width": 390, "height": 844}  # a phone held upright at the riverside
+
+
+def open_page(browser: Browser, url: str, signed_in: bool = True, phone: bool = False
               ) -> tuple[Page, list[str], list[str]]:
-    """A new desktop-sized page at `url`, with the (live) lists of requests blocked for
-    leaving this machine and of JavaScript errors. `signed_in`: as the test database's admin
-    when the app runs on a database set_up_sample_database made (the tests of what each role
-    sees sign in themselves)."""
-    page = browser.new_page(viewport={"width": 1500, "height": 1000})
+    """A new page at `url`, the size of a meeting-room projector (or of a phone, touch
+    included), with the (live) lists of requests blocked for leaving this machine and of
+    JavaScript errors. `signed_in`: as the test database's admin when the app runs on a
+    database set_up_sample_database made (the tests of what each role sees sign in
+    themselves)."""
+    if phone:
+        page = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True).new_page()
+    else:
+        page = browser.new_page(viewport=PROJECTOR)
     base = f"{urlsplit(url).scheme}://{urlsplit(url).netloc}"
     if signed_in and base in _APP_SESSIONS:
         add_session_cookie(page.context, base, _APP_SESSIONS[base])
@@ -251,6 +262,27 @@ def open_page(browser: Browser, url: str, signed_in: bool = True
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(url)
     return page, blocked, errors
+
+
+def hotspot_outlines(frame: Frame) -> list[str]:
+    """The hotspot outlines the map draws (on a canvas, so read from Leaflet's layers), each
+    as the JSON of its coordinates, best ranked first."""
+    return frame.evaluate("""() => {
+        const found = [];
+        window.map.eachLayer(layer => {
+            if (layer.feature && layer instanceof L.Polygon
+                    && layer.options.color === "#c0392b") {
+                found.push([layer.feature.properties.rank,
+                            JSON.stringify(layer.feature.geometry.coordinates)]);
+            }
+        });
+        return found.sort((a, b) => a[0] - b[0]).map(pair => pair[1]);
+    }""")
+
+
+def map_layer_names(frame: Frame) -> str:
+    """The names in the map's layer control."""
+    return frame.locator(".leaflet-control-layers-list").inner_text()
 
 
 def choose(page: Page, label: str, option: str) -> None:
