@@ -11,7 +11,7 @@ PORT ?= 8501
 
 # HOTSPOTS_MAX_UPLOAD_MB (whole MB), when set, is also Streamlit's upload limit.
 run: setup
-	$(PY) -m streamlit run app.py --server.port $(PORT) --server.address localhost \
+	$(PY) -m streamlit run serve.py --server.port $(PORT) --server.address localhost \
 	  $(if $(HOTSPOTS_MAX_UPLOAD_MB),--server.maxUploadSize $(HOTSPOTS_MAX_UPLOAD_MB))
 
 test: install assets browser postgres
@@ -55,6 +55,8 @@ bench: setup
 	$(PY) bench/bench_uploads.py
 	$(PY) bench/bench_app.py
 	$(PY) bench/bench_trust.py
+	$(PY) bench/bench_assessment.py
+	$(PY) bench/bench_hardening.py
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor data/hotspots.sqlite*

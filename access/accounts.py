@@ -10,7 +10,7 @@ import os
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import lru_cache
 
 import pandas as pd
@@ -21,12 +21,16 @@ from sqlalchemy import Engine, func, select
 from access.audit import changed_fields, record
 from access.roles import MANAGE_USERS, Principal, check_role
 from access.scope import SYSTEM, acting_as, require
+from access.sessions import end_user_sessions
+from access.throttle import begin_attempt, finish_attempt, source_label, unlock
 from store.db import write_transaction
 from store.models import User
 
 MIN_PASSWORD = 12
-MAX_FAILURES = 5  # wrong passwords in a row before the account waits
-LOCKOUT = timedelta(minutes=15)
+# Sessions a change ends, and what each browser is told at its next click.
+ENDS_SESSIONS = {"password reset": "the password was changed: sign in with the new one",
+                 "role changed": "your role was changed: sign in again",
+                 "deactivated": "your account has been deactivated"}
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@+'-]{1,199}$")  # email addresses included
 _HASHER = PasswordHasher()  # argon2id with the library's current recommended parameters
 
@@ -125,7 +129,9 @@ def _insert_user(engine: Engine, username: str, role: str, *, display_name: str,
 
 
 def _change(engine: Engine, username: str, what: str, **values) -> dict:
-    """Apply `values` to a user and record before/after (the caller checked the role)."""
+    """Apply `values` to a user and record before/after (the caller checked the role). A new
+    password, another role or a deactivation ends every session of the user (each browser
+    signs in again, with the new password or role); a new password also lifts lock-outs."""
     name = normal_username(username)
     t = User.__table__
     with write_transaction(engine) as conn:
@@ -137,9 +143,14 @@ def _change(engine: Engine, username: str, what: str, **values) -> dict:
         before, after = changed_fields(_public(old), _public(new))
         if "password_hash" in values:
             before["password"], after["password"] = "(set)", "(changed)"
+            unlock(conn, name)
+        ended = 0
+        if what in ENDS_SESSIONS and (before or "password_hash" in values):
+            ended = end_user_sessions(conn, name, ENDS_SESSIONS[what])
         record(conn, what, "user", name, before=before, after=after,
                summary=f"{what}: {name}" + (f" {old['role']} -> {new['role']}"
-                                            if what == "role changed" else ""))
+                                            if what == "role changed" else "")
+               + (f"; {ended} session(s) ended" if ended else ""))
     return new
 
 
@@ -184,15 +195,32 @@ def _set_password(engine: Engine, username: str, password: str) -> None:
     if user["source"] != "local":
         raise AccountError(f"{name} signs in with the council's account; there is no password "
                            "here to set", "password")
-    _change(engine, name, "password reset", password_hash=_HASHER.hash(password),
-            failed_sign_ins=0, locked_until=None)
+    hashed = _HASHER.hash(password)  # ~0.4 s, before any write lock is taken
+    _change(engine, name, "password reset", password_hash=hashed)
 
 
-def change_own_password(engine: Engine, principal: Principal, old: str, new: str) -> None:
-    """A signed-in local user changes their own password, knowing the old one."""
-    authenticate(engine, principal.username, old)
+def change_own_password(engine: Engine, principal: Principal, old: str, new: str,
+                        source: str | None = None) -> None:
+    """A signed-in local user changes their own password, knowing the old one (a wrong one
+    counts as a failed sign-in from `source`). Every session of theirs ends, this one too:
+    they sign in again with the new password."""
+    authenticate(engine, principal.username, old, source=source)
     with acting_as(principal):
         _set_password(engine, principal.username, new)
+
+
+def unlock_user(engine: Engine, username: str) -> int:
+    """Lift the lock-outs after wrong passwords on a user at every address (admins only);
+    returns how many locks there were. The user's password is not changed."""
+    require(MANAGE_USERS)
+    name = normal_username(username)
+    if get_user(engine, name) is None:
+        raise AccountError(f"no user '{name}'")
+    with write_transaction(engine) as conn:
+        lifted = unlock(conn, name)
+        record(conn, "unlocked", "user", name, summary=f"sign-in lock-outs of {name} lifted "
+                                                       f"({lifted} record(s))")
+    return lifted
 
 
 def _is_last_admin(engine: Engine, name: str) -> bool:
@@ -229,43 +257,47 @@ def principal_of(row: dict) -> Principal:
 
 
 def authenticate(engine: Engine, username: str, password: str,
-                 now: datetime | None = None) -> Principal:
-    """Check a local user's password; return who signed in. After 5 wrong passwords in a row
-    the account waits 15 minutes. Raises SignInFailed without saying whether the name or the
-    password was wrong."""
+                 now: datetime | None = None, source: str | None = None) -> Principal:
+    """Check a local user's password; return who signed in. Raises SignInFailed without
+    saying whether the name or the password was wrong, and with the same lock-out answer for
+    a name that exists and one that does not (access.throttle: 5 wrong passwords for a name
+    from one address, or 20 from one address, wait 15 minutes). `source` is the browser's
+    address (None: this machine).
+
+    The password is checked (argon2, ~0.4 s, also for an unknown name so the time does not
+    tell) outside any write transaction: only the short bookkeeping before and after it
+    takes SQLite's write lock."""
     now = now or datetime.now()
     try:
         name = normal_username(username)
     except AccountError:
         name = ""
+    where = source_label(source)
+    attempt = begin_attempt(engine, name or "(blank)", where, now)
+    if not attempt.allowed:
+        raise SignInFailed(f"too many wrong passwords from this address: try again after "
+                           f"{attempt.locked_until:%H:%M}, or ask an admin to unlock the "
+                           "account")
+    with engine.connect() as conn:
+        row = _row(conn, name) if name else None
+    usable = row is not None and row["active"] and row["source"] == "local" \
+        and row["password_hash"]
+    try:
+        _HASHER.verify(row["password_hash"] if usable else _dummy_hash(), password or "")
+        right = bool(usable)
+    except (VerificationError, InvalidHashError):
+        right = False
+    finish_attempt(engine, name or "(blank)", where, right)
+    if not right:
+        raise SignInFailed("wrong username or password")
+    values = {"last_sign_in": now}
+    if _HASHER.check_needs_rehash(row["password_hash"]):
+        values["password_hash"] = _HASHER.hash(password)  # outside the write lock too
     t = User.__table__
-    refusal = None
-    with write_transaction(engine) as conn:  # the failure count must land, so refuse after
-        row = _row(conn, name, lock=True) if name else None
-        usable = row is not None and row["active"] and row["source"] == "local" \
-            and row["password_hash"]
-        try:
-            _HASHER.verify(row["password_hash"] if usable else _dummy_hash(), password or "")
-            right = bool(usable)
-        except (VerificationError, InvalidHashError):
-            right = False
-        if row is not None and row["locked_until"] and row["locked_until"] > now:
-            refusal = (f"too many wrong passwords: try again after {row['locked_until']:%H:%M}, "
-                       "or ask an admin to reset the password")
-        elif not right:
-            refusal = "wrong username or password"
-            if row is not None:
-                failures = row["failed_sign_ins"] + 1
-                conn.execute(t.update().where(t.c.username == name).values(
-                    failed_sign_ins=failures,
-                    locked_until=now + LOCKOUT if failures >= MAX_FAILURES else None))
-        else:
-            values = {"failed_sign_ins": 0, "locked_until": None, "last_sign_in": now}
-            if _HASHER.check_needs_rehash(row["password_hash"]):
-                values["password_hash"] = _HASHER.hash(password)
-            conn.execute(t.update().where(t.c.username == name).values(**values))
-    if refusal:
-        raise SignInFailed(refusal)
+    with write_transaction(engine) as conn:
+        conn.execute(t.update().where(t.c.username == name,
+                                      t.c.password_hash == row["password_hash"])
+                     .values(**values))
     return principal_of(row)
 
 

@@ -111,11 +111,24 @@ def users_reactivate(username: str) -> None:
 @click.option("--password", envvar="HOTSPOTS_NEW_PASSWORD", default=None,
               help="Or HOTSPOTS_NEW_PASSWORD; asked for (hidden) when neither is given.")
 def users_password(username: str, password: str | None) -> None:
-    """Set a local user's password (it also lifts a lock after wrong passwords)."""
+    """Set a local user's password (it also lifts a lock after wrong passwords and ends the
+    user's sessions)."""
     from access.accounts import set_password
 
     set_password(_engine(), username, _new_password(password))
     click.echo(f"Password of {username} changed.")
+
+
+@users.command("unlock")
+@click.argument("username")
+def users_unlock(username: str) -> None:
+    """Let a user locked out after wrong passwords sign in again at once (from every address;
+    the password is not changed)."""
+    from access.accounts import unlock_user
+
+    lifted = unlock_user(_engine(), username)
+    click.echo(f"{_printable(username)} can sign in again." if lifted
+               else f"{_printable(username)} was not locked out; nothing changed.")
 
 
 @click.group()

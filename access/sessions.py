@@ -1,7 +1,8 @@
 """Sign-in sessions: a random token kept in the browser's cookie (only its SHA-256 here),
 valid while the user stays active: it ends after HOTSPOTS_SESSION_IDLE_MINUTES without use
-(default 30), HOTSPOTS_SESSION_HOURS after sign-in (default 10), at sign-out, and when the
-user is deactivated."""
+(default 30), HOTSPOTS_SESSION_HOURS after sign-in (default 10), at sign-out, and (every
+session of the user at once) when the user is deactivated, given another role or a new
+password."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
 
 from access.roles import Principal
 from store.db import write_transaction
@@ -91,3 +92,13 @@ def end_session(engine: Engine, token: str | None, why: str = "signed out") -> N
         conn.execute(s.update().where(s.c.token_sha256 == _digest(token),
                                       s.c.ended_at.is_(None))
                      .values(ended_at=datetime.now(), ended_why=why))
+
+
+def end_user_sessions(conn: Connection, username: str, why: str) -> int:
+    """End every live session of a user, in the caller's transaction (a password reset, a role
+    change, a deactivation); returns how many were ended. Each browser is told `why` at its
+    next click."""
+    s = SignInSession.__table__
+    ended = conn.execute(s.update().where(s.c.username == username, s.c.ended_at.is_(None))
+                         .values(ended_at=datetime.now(), ended_why=why))
+    return int(ended.rowcount or 0)

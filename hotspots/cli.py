@@ -135,6 +135,8 @@ def ingest(paths: tuple[str, ...], mapping: str | None, as_json: bool) -> None:
                 f"{f['accepted']:,} imported, {f['duplicates']:,} already present, "
                 f"{f['rejected']:,} set aside")
             click.echo(f"{f['file']}: {state}")
+            for note in f.get("notes") or []:
+                click.echo(f"  {note}")
         click.echo(f"Total: {report.accepted:,} imported, {report.duplicates:,} already present, "
                    f"{report.rejected:,} set aside")
     if report.failed_files:
@@ -328,18 +330,262 @@ def change(area: str, before: tuple[str, str], after: tuple[str, str],
 @selection_options
 @click.option("--period-months", type=click.IntRange(1, 24), default=1, show_default=True)
 @click.option("--cell-size", type=float, help="Cell size in metres (default by rule).")
+@click.option("--scheme", type=click.Choice(["sfhotspot", "ehsa"]), default="sfhotspot",
+              show_default=True, help="sfhotspot: emerging, persistent, intermittent and former "
+              "(today's classes); ehsa: ArcGIS's emerging hot spot patterns with a "
+              "Mann-Kendall trend.")
+@click.option("--time-lag", type=click.IntRange(0, 12), default=None,
+              help="ehsa: periods before each one whose cells are neighbours too (default 1).")
+@click.option("--critical-p", type=click.FloatRange(0, 1, min_open=True, max_open=True),
+              default=None, help="ehsa: adjusted p at which a bin is a hot or cold spot "
+              "(default 0.10: 90% confidence).")
+@click.option("--trend-p", type=click.FloatRange(0, 1, min_open=True, max_open=True),
+              default=None, help="ehsa: p at which a trend counts (default 0.10).")
 @click.option("--out", required=True, type=click.Path(dir_okay=False),
               help="Output file: .geojson or .csv.")
 def classify(area: str, month_from: str, month_to: str, crime_types: tuple[str, ...],
-             period_months: int, cell_size: float | None, out: str) -> None:
-    """Emerging, persistent, intermittent and former hot spots, cell by cell."""
-    from hotspots.analysis import classify_periods
+             period_months: int, cell_size: float | None, scheme: str, time_lag: int | None,
+             critical_p: float | None, trend_p: float | None, out: str) -> None:
+    """Hot spots over many periods, cell by cell: sfhotspot's classes (default) or ArcGIS's
+    emerging hot spot patterns (--scheme ehsa)."""
+    if scheme == "sfhotspot":
+        given = [name for name, value in (("--time-lag", time_lag), ("--critical-p", critical_p),
+                                          ("--trend-p", trend_p)) if value is not None]
+        if given:
+            raise click.UsageError(f"{', '.join(given)} apply to --scheme ehsa only")
+        from hotspots.analysis import classify_periods
 
-    frame = classify_periods(_engine(), area, month_from, month_to, list(crime_types),
-                             cell_size, period_months)
-    for category, n in frame["category"].value_counts().items():
-        click.echo(f"{n:>6} cells: {category}")
+        frame = classify_periods(_engine(), area, month_from, month_to, list(crime_types),
+                                 cell_size, period_months)
+        for category, n in frame["category"].value_counts().items():
+            click.echo(f"{n:>6} cells: {category}")
+        _write_frame(frame, out)
+        return
+    from hotspots.emerging import DEFAULTS, emerging_hotspots, pattern_counts
+
+    frame = emerging_hotspots(
+        _engine(), area, month_from, month_to, list(crime_types) or None, period_months,
+        cell_size, DEFAULTS["time_lag"] if time_lag is None else time_lag,
+        critical_p or DEFAULTS["critical_p"], trend_p or DEFAULTS["trend_p"])
+    params = frame.attrs["parameters"]
+    click.echo(f"Emerging hot spots for {frame.attrs['area']}, {month_from} to {month_to}, "
+               f"{', '.join(crime_types) or 'all crime and ASB'}: {frame.attrs['incidents']:,} "
+               f"incidents, {params['periods']} periods of {period_months} month(s), "
+               f"{params['cells']:,} cells of {params['cell_size_m']:g} m "
+               f"({params['cell_size_rule']}); Gi* neighbours {params['neighbours']} and "
+               f"{params['time_lag']} period(s) back; hot/cold at adjusted p <= "
+               f"{params['critical_p']:g}, trend at p <= {params['trend_p']:g}.")
+    for _, row in pattern_counts(frame).iterrows():
+        click.echo(f"{row['cells']:>6} cells: {row['pattern']} ({row['incidents']:,} incidents)")
     _write_frame(frame, out)
+
+
+@main.command()
+@click.option("--area", required=True, help="Borough name (any case) or ONS code.")
+@click.option("--problem", help="A problem location's name.")
+@click.option("--pspo", help="A PSPO's reference.")
+@click.option("--file", "map_file", type=click.Path(exists=True, dir_okay=False),
+              help="A map file with the outline (GeoJSON, KML, GeoPackage, zipped Shapefile).")
+@click.option("--feature", help="--file: the feature to use when it holds several.")
+@click.option("--before", nargs=2, required=True, callback=_months, metavar="FROM TO",
+              help="Before period, two YYYY-MM months.")
+@click.option("--after", nargs=2, required=True, callback=_months, metavar="FROM TO",
+              help="After period, as long as the before period.")
+@click.option("--ring", type=float, default=250.0, show_default=True,
+              help="Displacement ring around the outline, metres.")
+@click.option("--control", help="Control area: a borough, a ward or town centre of the "
+              "borough, or a map file (default: the rest of the borough).")
+@click.option("--crime-type", "crime_types", multiple=True, help="Repeat for several.")
+@click.option("--json", "as_json", is_flag=True, help="Print the whole result as JSON.")
+def assess(area: str, problem: str | None, pspo: str | None, map_file: str | None,
+           feature: str | None, before: tuple[str, str], after: tuple[str, str], ring: float,
+           control: str | None, crime_types: tuple[str, ...], as_json: bool) -> None:
+    """Did it work, and did it move next door? The weighted displacement difference (WDD,
+    Wheeler & Ratcliffe 2018) of a problem location, a PSPO or any outline."""
+    from report.assessment import assess_file, assess_order, assess_problem, counts_table
+
+    chosen = [name for name, value in (("--problem", problem), ("--pspo", pspo),
+                                       ("--file", map_file)) if value]
+    if len(chosen) != 1:
+        raise click.UsageError("give one of --problem NAME, --pspo REF or --file MAP")
+    engine = _engine()
+    types = list(crime_types) or None
+    if problem:
+        from registers.problems import find_problem_id
+
+        result = assess_problem(engine, find_problem_id(engine, problem, area), before, after,
+                                ring, control, types)
+    elif pspo:
+        result = assess_order(engine, pspo, before, after, ring, control, types, area)
+    else:
+        result = assess_file(engine, area, map_file, before, after, ring, control, types,
+                             feature)
+    if as_json:
+        click.echo(json.dumps(result.to_dict()))
+        return
+    click.echo(f"{result.target} ({result.area}), {', '.join(crime_types) or 'all crime and ASB'}"
+               f": {before[0]} to {before[1]} against {after[0]} to {after[1]} "
+               f"({result.months} months each); control: {result.control}.")
+    click.echo(f"  {'area':<48}{'before':>8}{'after':>8}{'expected':>10}")
+    for _, r in counts_table(result).iterrows():
+        value = r["expected_after"]
+        expected = "" if value is None or value != value else f"{value:.1f}"
+        click.echo(f"  {str(r['area'])[:47]:<48}{r['before']:>8,}{r['after']:>8,}{expected:>10}")
+    for label, figures in (("WDD (target and ring)", result.combined),
+                           ("target alone", result.local), ("ring alone", result.ring)):
+        click.echo(f"  {label:<22} {figures.estimate:+8.1f}  SE {figures.se:6.1f}  "
+                   f"z {figures.z:+6.2f}  p {figures.p:.4f}")
+    from report.assessment import wdq_reading
+
+    wdq = "" if result.wdq is None else f" {result.wdq:+.2f}"
+    click.echo(f"  WDQ{wdq}: {wdq_reading(result.wdq)}")
+    click.echo(result.sentence())
+    for note in result.notes:
+        click.echo(f"Note: {note}")
+
+
+@main.command()
+@selection_options
+@click.option("--per", type=click.Choice(["residents"]), default=None,
+              help="Rate per 1,000 residents (Census 2021 by LSOA; the default).")
+@click.option("--per-crime-type", "per_types", multiple=True,
+              help="Rate per incidents of these crime types instead (repeat for several).")
+@click.option("--measure", type=click.Choice(["ratio", "log-ratio", "difference"]),
+              default="ratio", show_default=True)
+@click.option("--floor", type=click.FloatRange(0, min_open=True),
+              help="Leave out cells with fewer residents (or incidents) within the kernel's "
+                   "reach (default 100 residents, or 10 incidents).")
+@click.option("--bandwidth", type=float, help="Bandwidth in metres (default by rule).")
+@click.option("--cell-size", type=float, help="Cell size in metres (default by rule).")
+@click.option("--coverage", type=click.FloatRange(0, 1, min_open=True),
+              help="Keep the top cells covering at most this share of the land (default: all).")
+@click.option("--out", required=True, type=click.Path(dir_okay=False),
+              help="Output file: .geojson or .csv.")
+def rates(area: str, month_from: str, month_to: str, crime_types: tuple[str, ...],
+          per: str | None, per_types: tuple[str, ...], measure: str, floor: float | None,
+          bandwidth: float | None, cell_size: float | None, coverage: float | None,
+          out: str) -> None:
+    """Rate hotspots (sfhotspot's dual KDE): incidents over residents or over other
+    incidents, as a ratio, log ratio or difference, with a floor on the denominator."""
+    from geo.areas import resolve_area
+    from hotspots.rates import rate_hotspots
+    from hotspots.result import select_coverage
+
+    if per and per_types:
+        raise click.UsageError("give --per residents or --per-crime-type, not both")
+    engine = _engine()
+    frame = rate_hotspots(engine, area, month_from, month_to, list(crime_types) or None,
+                          list(per_types) if per_types else "residents", measure, floor,
+                          bandwidth, cell_size)
+    params = frame.attrs["parameters"]
+    click.echo(f"Rates for {frame.attrs['area']}, {month_from} to {month_to}, "
+               f"{', '.join(crime_types) or 'all crime and ASB'} ({frame.attrs['incidents']:,} "
+               f"incidents) per {params['denominator']} ({frame.attrs['denominator_total']:,}): "
+               f"{measure}, score = {params['score_unit']}. {frame.attrs['message']}. "
+               f"Bandwidth {params['bandwidth_m']:g} m ({params['bandwidth_rule']}); "
+               f"{params['cell_size_m']:g} m cells; floor {params['floor']:g} "
+               f"({params['floor_rule']}).")
+    if coverage:
+        frame = select_coverage(frame, resolve_area(engine, area).land_area_m2, coverage)
+    for _, r in frame.head(5).iterrows():
+        click.echo(f"  {r['rank']:>4}  score {r['score']:.4g}  incidents in cell {r['count']}"
+                   f"  denominator per km² {r['denominator_per_km2']:,.0f}")
+    _write_frame(frame, out)
+
+
+@main.command("near-repeat")
+@click.option("--area", required=True, help="Borough name (any case) or ONS code.")
+@click.option("--from", "month_from", required=True, callback=_month, help="YYYY-MM")
+@click.option("--to", "month_to", required=True, callback=_month, help="YYYY-MM")
+@click.option("--category", "categories", multiple=True, help="Repeat for several.")
+@click.option("--distance", type=float, default=1000.0, show_default=True, help="Metres.")
+@click.option("--distance-step", type=float, default=200.0, show_default=True, help="Metres.")
+@click.option("--days", type=click.IntRange(1, 3650), default=7, show_default=True)
+@click.option("--day-step", type=click.IntRange(1, 3650), default=1, show_default=True)
+@click.option("--simulations", type=click.IntRange(1, 99_999), default=999, show_default=True)
+@click.option("--seed", type=int, default=18, show_default=True,
+              help="Seed of the shuffles: the same seed gives the same answer.")
+@click.option("--zones", type=click.Path(dir_okay=False),
+              help="Also write the risk zones (.geojson or .csv).")
+@click.option("--json", "as_json", is_flag=True, help="Print the whole result as JSON.")
+def near_repeat_command(area: str, month_from: str, month_to: str,
+                        categories: tuple[str, ...], distance: float, distance_step: float,
+                        days: int, day_step: int, simulations: int, seed: int,
+                        zones: str | None, as_json: bool) -> None:
+    """Near repeats in a council log with dates and exact locations: the Knox test by Monte
+    Carlo, and risk zones around the latest incidents. Not for police.uk data."""
+    from hotspots.near_repeat import near_repeat
+
+    result = near_repeat(_engine(), area, month_from, month_to, list(categories) or None,
+                         distance, distance_step, days, day_step, simulations, seed)
+    if as_json:
+        click.echo(json.dumps(result.to_dict()))
+    else:
+        click.echo(result.sentence())
+        if result.applies:
+            table = result.table
+            pivot = table.pivot(index="distance_band", columns="days_band", values="knox_ratio")
+            pivot = pivot.loc[table["distance_band"].unique(), table["days_band"].unique()]
+            flags = table.pivot(index="distance_band", columns="days_band",
+                                values="significant").loc[pivot.index, pivot.columns]
+            click.echo(f"Knox ratios (observed / expected pairs; * p < 0.05 over "
+                       f"{simulations} shuffles) for {result.knox.incidents:,} incidents:")
+            click.echo(f"  {'':<18}" + "".join(f"{c[:10]:>11}" for c in pivot.columns))
+            for band, row in pivot.iterrows():
+                cells = "".join(
+                    f"{'' if v != v else f'{v:.2f}'}{'*' if flags.loc[band, c] else ' ':1}"
+                    .rjust(11) for c, v in row.items())
+                click.echo(f"  {band:<18}{cells}")
+    if not as_json:
+        for note in result.notes:
+            click.echo(f"Note: {note}")
+    if zones and result.zones is not None:
+        _write_frame(result.zones, zones)
+    if not result.applies:
+        sys.exit(1)
+
+
+@main.command()
+@click.option("--area", required=True, help="Borough name (any case) or ONS code.")
+@click.option("--to", "to_month", required=True, callback=_month, help="End month, YYYY-MM.")
+@click.option("--months", type=click.IntRange(1, 60), default=6, show_default=True,
+              help="Length of each period.")
+@click.option("--crime-type", "crime_types", multiple=True,
+              help="Repeat for several (default: all crime, then each type).")
+@click.option("--json", "as_json", is_flag=True, help="Print the table as JSON.")
+def stability(area: str, to_month: str, months: int, crime_types: tuple[str, ...],
+              as_json: bool) -> None:
+    """Are last period's hotspots hotspots again? Share, Spearman and rank-biased overlap,
+    per crime type, on the evaluation's grid."""
+    from hotspots.evaluate import ALL_CRIME
+    from hotspots.stability import stability as stability_of
+
+    types = None
+    if crime_types:
+        types = [ALL_CRIME if t.lower() in ("all", ALL_CRIME.lower()) else t
+                 for t in crime_types]
+    table = stability_of(_engine(), area, to_month, months, types)
+    if as_json:
+        click.echo(json.dumps({"area": table.attrs["area"], "notes": table.attrs["notes"],
+                               "parameters": table.attrs["parameters"],
+                               "table": json.loads(table.to_json(orient="records",
+                                                                 double_precision=4))}))
+        return
+    params = table.attrs["parameters"]
+    first = table.iloc[0]
+    click.echo(f"{table.attrs['area']}: hotspots of {first['before']} against {first['after']}"
+               f" ({params['method']} method on {params['cell_size_m']:g} m cells covering "
+               f"{params['coverage']:.0%} of the land, at most {params['cells_budget']} cells).")
+    click.echo(f"  {'crime type':<32}{'before':>7}{'after':>7}{'again':>7}{'share':>7}"
+               f"{'rho':>7}{'RBO':>7}")
+    for _, r in table.iterrows():
+        def shown(value, pattern: str) -> str:
+            return "" if value != value else format(value, pattern)
+        click.echo(f"  {r['crime_type'][:31]:<32}{r['hotspots_before']:>7}"
+                   f"{r['hotspots_after']:>7}{r['again']:>7}{shown(r['share'], '.0%'):>7}"
+                   f"{shown(r['spearman'], '.2f'):>7}{shown(r['rbo'], '.2f'):>7}")
+    for note in table.attrs["notes"]:
+        click.echo(f"Note: {note}")
 
 
 @main.command()

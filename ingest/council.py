@@ -10,6 +10,8 @@ from pathlib import Path
 import pandas as pd
 
 from geo.postcodes import PostcodeLookup, load_postcodes, normalise_postcode
+from ingest.council_keys import council_keys
+from ingest.door import clean_value, fit, limit_of, mark_too_long
 from ingest.readcsv import read_rows, sha256_of
 from ingest.result import (
     INCIDENT_COLUMNS,
@@ -17,11 +19,13 @@ from ingest.result import (
     FileImport,
     FileImportError,
     rejects_frame,
-    stable_keys,
 )
 from ingest.validate import RowReasons, check_bng, check_lonlat, future_dates, parse_dates
+from store.models import Incident
 
 KIND = "council log"
+# Mapped fields kept in a database column of bounded length.
+STORED_AS = {"reference": "crime_id", "category": "category"}
 
 # Header names councils use, compared lower-case with punctuation removed.
 SYNONYMS: dict[str, list[str]] = {
@@ -134,13 +138,19 @@ def _check_mapping(name: str, mapping: ColumnMapping, columns: list[str]) -> Non
 def parse_council(name: str, data: bytes, mapping: ColumnMapping | None = None,
                   postcodes: PostcodeLookup | None = None) -> FileImport:
     """Validate a council log; locate rows by lat/lon, easting/northing or postcode centroid."""
-    rows, ragged = read_rows(name, data)
+    table = read_rows(name, data)
+    rows, ragged = table.rows, table.rejected
     columns = [c for c in rows.columns if c != "_row"]
     mapping = mapping or guess_mapping(columns)
     _check_mapping(name, mapping, columns)
+    dataset = _dataset(name, mapping)
     col = {k: (rows[v].fillna("").str.strip() if v else pd.Series("", index=rows.index))
            for k, v in mapping.to_dict().items() if k != "dataset"}
     reasons = RowReasons(rows.index)
+    for field_name, stored in STORED_AS.items():
+        if getattr(mapping, field_name):
+            mark_too_long(reasons, col[field_name], getattr(mapping, field_name),
+                          Incident.__table__.c[stored])
     when = parse_dates(col["date"], col["time"] if mapping.time else None)
     reasons.mark(col["date"] == "", f"{mapping.date} is empty", mapping.date)
     shown = col["date"] + ((" " + col["time"]) if mapping.time else "")
@@ -195,15 +205,9 @@ def parse_council(name: str, data: bytes, mapping: ColumnMapping | None = None,
         mask = ~ok & (reasons.column == column_name)
         rejected.append(rejects_frame(name, rows, mask, column_name, reasons.reason))
 
-    dataset = mapping.dataset or Path(name).stem
     reference = col["reference"][ok]
-    identity = (when[ok].astype(str) + "|" + col["category"][ok] + "|" + col["latitude"][ok]
-                + "|" + col["longitude"][ok] + "|" + col["easting"][ok] + "|"
-                + col["northing"][ok] + "|" + col["postcode"][ok] + "|" + col["location"][ok]
-                + "|" + col["notes"][ok])
-    identity = identity.where(reference == "", "ref:" + reference)
     accepted = pd.DataFrame({
-        "dedup_key": stable_keys(f"council|{dataset}", identity),
+        "dedup_key": None,
         "source": KIND,
         "dataset": dataset,
         "crime_id": reference.where(reference != "", None),
@@ -222,13 +226,26 @@ def parse_council(name: str, data: bytes, mapping: ColumnMapping | None = None,
         "northing": points.loc[ok, "northing"],
         "located_by": located_by[ok],
     }, columns=INCIDENT_COLUMNS)
+    accepted["dedup_key"] = council_keys(accepted)
     rejected_frame = (pd.concat(rejected, ignore_index=True) if rejected
                       else pd.DataFrame(columns=REJECT_COLUMNS))
     return FileImport(
         file=name, kind=KIND, dataset=dataset, sha256=sha256_of(data),
         accepted=accepted.reset_index(drop=True),
         rejected=rejected_frame.sort_values("row").reset_index(drop=True),
+        rows=table.read, notes=table.notes,
     )
+
+
+def _dataset(name: str, mapping: ColumnMapping) -> str:
+    """The dataset label: the one mapped (refused when too long to keep), else the file's
+    name without its extension (cut to fit). A label only: dedup keys do not use it."""
+    limit = limit_of(Incident.__table__.c.dataset) or 200
+    given = clean_value(mapping.dataset.strip())
+    if len(given) > limit:
+        raise FileImportError(name, f"the dataset name is {len(given):,} characters long; "
+                                    f"at most {limit}")
+    return given or fit(str(clean_value(Path(name).stem)), limit)
 
 
 def _take(points: pd.DataFrame, located_by: pd.Series, pending: pd.Series, has: pd.Series,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ingest.door import mark_too_long
 from ingest.readcsv import read_rows, sha256_of
 from ingest.result import (
     INCIDENT_COLUMNS,
@@ -14,6 +15,7 @@ from ingest.result import (
     stable_keys,
 )
 from ingest.validate import RowReasons, check_lonlat, valid_months
+from store.models import Incident
 
 POLICE_COLUMNS = [
     "Crime ID", "Month", "Reported by", "Falls within", "Longitude", "Latitude", "Location",
@@ -21,6 +23,9 @@ POLICE_COLUMNS = [
 ]
 REQUIRED = ["Crime ID", "Month", "Falls within", "Longitude", "Latitude", "Location",
             "LSOA code", "Crime type"]
+# The file's columns kept in a database column of bounded length.
+STORED_AS = {"Crime ID": "crime_id", "Falls within": "dataset", "Crime type": "category",
+             "LSOA code": "lsoa_code", "LSOA name": "lsoa_name"}
 KIND = "police.uk"
 LOCATED_BY = "police snap point"
 
@@ -33,7 +38,8 @@ def looks_like_police(header: list[str], file_name: str) -> bool:
 
 def parse_police(name: str, data: bytes) -> FileImport:
     """Validate a police.uk street CSV; good rows become incidents, bad rows are kept aside."""
-    rows, ragged = read_rows(name, data)
+    table = read_rows(name, data)
+    rows, ragged = table.rows, table.rejected
     missing = [c for c in REQUIRED if c not in rows.columns]
     if missing:
         found = [c for c in rows.columns if c != "_row"]
@@ -48,6 +54,9 @@ def parse_police(name: str, data: bytes) -> FileImport:
     points, reason, column = check_lonlat(rows["Longitude"], rows["Latitude"],
                                           "Longitude", "Latitude")
     reasons = RowReasons(rows.index)
+    for label, stored in STORED_AS.items():
+        mark_too_long(reasons, rows[label].fillna("").str.strip(), label,
+                      Incident.__table__.c[stored])
     month = rows["Month"].fillna("").str.strip()
     reasons.mark(~valid_months(month), "Month '" + month + "' is not a valid YYYY-MM month",
                  "Month")
@@ -95,4 +104,5 @@ def parse_police(name: str, data: bytes) -> FileImport:
         file=name, kind=KIND, dataset=", ".join(sorted(forces)) or "police.uk",
         sha256=sha256_of(data), accepted=accepted.reset_index(drop=True),
         rejected=rejected_frame.sort_values("row").reset_index(drop=True),
+        rows=table.read, notes=table.notes,
     )

@@ -5,9 +5,12 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+from dataclasses import dataclass, field
 
 import pandas as pd
 
+from ingest.door import nul_field, strip_controls
+from ingest.encoding import decode_lines
 from ingest.result import REJECT_COLUMNS, FileImportError
 from ingest.uploads import UploadRefused, check_size, describe, sniff
 
@@ -29,9 +32,33 @@ def sha256_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def decode_text(name: str, data: bytes) -> str:
-    """Decode UTF-8 (with or without BOM), falling back to Excel's Windows-1252; refuses files
-    over the upload limit and files whose content is not text, whatever their name."""
+@dataclass
+class FileText:
+    """A file's text (control characters removed) and what the reader should know about it."""
+
+    text: str
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class CsvTable:
+    """A CSV file read: good records as strings (with spreadsheet row numbers in `_row`), the
+    records set aside (ragged, unreadable, holding a NUL) and notes on how it was read."""
+
+    rows: pd.DataFrame
+    rejected: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def read(self) -> int:
+        """Records read after the header (blank lines are not records)."""
+        return len(self.rows) + len(self.rejected)
+
+
+def decode_text(name: str, data: bytes) -> FileText:
+    """Decode UTF-8 (with or without BOM) line by line, reading a line that is not UTF-8 as
+    Excel's Windows-1252, and remove control characters; refuses files over the upload limit
+    and files whose content is not text, whatever their name."""
     try:
         check_size(name, len(data))
     except UploadRefused as exc:
@@ -44,34 +71,41 @@ def decode_text(name: str, data: bytes) -> str:
         raise FileImportError(name, f"this is not a CSV file: it looks like {what}")
     head = data[:65536]
     controls = sum(1 for b in head if b < 32 and b not in (9, 10, 13))
-    if b"\x00" in head or controls > len(head) * 0.01:
+    if controls > len(head) * 0.01:
         raise FileImportError(name, "this is not a CSV text file: it contains binary data")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
+    decoded = decode_lines(data)
+    cleaned = strip_controls(decoded.text)
+    return FileText(cleaned.text, [n for n in (decoded.note(), cleaned.note()) if n])
 
 
-def read_header(name: str, data: bytes) -> list[str]:
-    """The first row's column names, stripped (raises FileImportError for non-CSV files)."""
-    first = decode_text(name, data).splitlines()[0]
-    return [h.strip() for h in next(csv.reader(io.StringIO(first)))]
-
-
-def read_rows(name: str, data: bytes) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Parse CSV bytes into (rows as strings with a `_row` number, ragged rows as rejects).
-
-    Row numbers are spreadsheet rows: the header is row 1, the first record row 2.
-    """
-    text = decode_text(name, data)
-    reader = csv.reader(io.StringIO(text, newline=""))
+def _header(name: str, reader) -> list[str]:
+    """The header row's names, stripped; refuses a missing, blank, repeated or NUL header."""
     try:
         header = next(reader)
     except StopIteration:
         raise FileImportError(name, "the file is empty") from None
     except csv.Error as exc:
         raise FileImportError(name, f"the header row cannot be read as CSV: {exc}") from None
-    header = [h.strip() for h in header]
+    if any("\x00" in h for h in header):
+        raise FileImportError(name, "the header row contains a NUL character")
+    return [h.strip() for h in header]
+
+
+def read_header(name: str, data: bytes) -> list[str]:
+    """The first row's column names, stripped (raises FileImportError for non-CSV files)."""
+    text = decode_text(name, data).text
+    return _header(name, csv.reader(io.StringIO(text, newline="")))
+
+
+def read_rows(name: str, data: bytes) -> CsvTable:
+    """Parse CSV bytes into rows as strings with a `_row` number, and the records set aside:
+    ragged or unreadable ones, and any holding a NUL character (no database keeps one).
+
+    Row numbers are spreadsheet rows: the header is row 1, the first record row 2.
+    """
+    decoded = decode_text(name, data)
+    reader = csv.reader(io.StringIO(decoded.text, newline=""))
+    header = _header(name, reader)
     if not any(header):
         raise FileImportError(name, "the first row is blank: expected a header row")
     repeated = sorted({h for h in header if h and header.count(h) > 1})
@@ -96,6 +130,13 @@ def read_rows(name: str, data: bytes) -> tuple[pd.DataFrame, pd.DataFrame]:
         row_number += 1
         if not record or all(not v.strip() for v in record):
             continue
+        nul = nul_field(record, header)
+        if nul is not None:
+            bad.append({"file": name, "row": row_number, "column": nul,
+                        "reason": f"{nul} contains a NUL character (byte 0), which no "
+                                  "database keeps: the row is set aside",
+                        "raw": _raw(record, header)})
+            continue
         if len(record) != width:
             bad.append({"file": name, "row": row_number, "column": None,
                         "reason": f"row has {len(record)} fields but the header has {width}",
@@ -108,4 +149,9 @@ def read_rows(name: str, data: bytes) -> tuple[pd.DataFrame, pd.DataFrame]:
     rows = pd.DataFrame(good, columns=header, dtype=str) if good else pd.DataFrame(
         columns=header, dtype=str)
     rows["_row"] = numbers
-    return rows, pd.DataFrame(bad, columns=REJECT_COLUMNS)
+    return CsvTable(rows, pd.DataFrame(bad, columns=REJECT_COLUMNS), decoded.notes)
+
+
+def _raw(record: list[str], header: list[str]) -> dict[str, str]:
+    """A record's fields by column name (by position past the header's width)."""
+    return {header[i] if i < len(header) else str(i): v for i, v in enumerate(record)}

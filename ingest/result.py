@@ -36,6 +36,8 @@ class FileImport:
     rejected: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=REJECT_COLUMNS))
     error: str | None = None
     skipped: str | None = None
+    rows: int = 0  # records read after the header: accepted + duplicates + rejected
+    notes: list[str] = field(default_factory=list)  # how the file was read (encoding...)
 
     def summary(self) -> dict:
         """Counts for reports and the CLI's JSON (duplicates are filled in when stored)."""
@@ -43,10 +45,12 @@ class FileImport:
             "file": self.file,
             "kind": self.kind,
             "dataset": self.dataset,
+            "rows": int(self.rows),
             "accepted": int(len(self.accepted)),
             "rejected": int(len(self.rejected)),
             "error": self.error,
             "skipped": self.skipped,
+            "notes": list(self.notes),
         }
 
 

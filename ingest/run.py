@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from access.roles import IMPORT
 from access.scope import require
@@ -26,6 +27,7 @@ NOT_INCIDENTS = ("-outcomes.csv", "-stop-and-search.csv")
 class IngestReport:
     """Totals over every file of one ingest, plus each file's own counts."""
 
+    rows: int = 0  # records read: accepted + duplicates + rejected, file by file
     accepted: int = 0
     rejected: int = 0
     duplicates: int = 0
@@ -33,7 +35,7 @@ class IngestReport:
 
     def to_dict(self) -> dict:
         """The CLI's --json shape."""
-        return {"accepted": self.accepted, "rejected": self.rejected,
+        return {"rows": self.rows, "accepted": self.accepted, "rejected": self.rejected,
                 "duplicates": self.duplicates, "files": self.files}
 
     @property
@@ -70,6 +72,17 @@ def parse_file(name: str, data: bytes, mapping: ColumnMapping | None = None) -> 
         return parse_police(name, data)
     except FileImportError as exc:
         return FileImport(file=name, kind=kind, error=exc.message)
+    except Exception as exc:  # noqa: BLE001 - one file's surprise must not stop the batch
+        return FileImport(file=name, kind=kind, error=unexpected("read", exc))
+
+
+def unexpected(doing: str, exc: Exception) -> str:
+    """A file-level error for a failure no check foresaw, without a traceback (the batch goes
+    on; the file can be imported again once the cause is fixed)."""
+    first = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ""
+    return (f"could not be {doing} ({type(exc).__name__}{': ' + first if first else ''}); "
+            "import it again once the cause is fixed (rows already stored count as "
+            "duplicates)")
 
 
 def ingest_paths(engine: Engine, paths: Iterable[str | Path], mapping: ColumnMapping | None = None,
@@ -116,7 +129,13 @@ def report_one(engine: Engine, result: FileImport, report: IngestReport) -> None
         summary = result.summary()
         summary.update(duplicates=0)
     else:
-        summary = save_import(engine, result)
+        try:
+            summary = save_import(engine, result)
+        except SQLAlchemyError as exc:  # e.g. the server went away: say so, go on
+            summary = result.summary()
+            summary.update(accepted=0, duplicates=0, rejected=0,
+                           error=unexpected("stored", exc.orig or exc))
+    report.rows += summary["rows"]
     report.accepted += summary["accepted"]
     report.rejected += summary["rejected"]
     report.duplicates += summary["duplicates"]

@@ -33,7 +33,7 @@ partnership. We want as many people as possible to be able to use it. You should
 - use the service with a screen reader: every map has the same information in a table
   beside or below it (hotspots ranked, equipment due, orders listed).
 
-### How accessible this service is
+## How accessible this service is
 It is built to meet the Web Content Accessibility Guidelines (WCAG) version 2.2 at level AA.
 We know of these limits:
 
@@ -47,16 +47,16 @@ We know of these limits:
   boundaries, the river and street names of the busiest places, drawn from the service's own
   data.
 
-### Feedback and contact
+## Feedback and contact
 If you find a barrier, or need information in another format, tell {who}. Say which page
 and what you were trying to do; we will reply within 10 working days.
 
-### Enforcement procedure
+## Enforcement procedure
 The Equality and Human Rights Commission (EHRC) is responsible for enforcing the
 accessibility regulations. If you are not happy with how we respond to your complaint,
 contact the Equality Advisory and Support Service (EASS).
 
-### How we tested this service
+## How we tested this service
 Last tested on {TESTED_ON}: every page, in Chromium at 1366 x 768 (a meeting-room projector)
 and 390 x 844 (a phone), with the axe-core 4.14 rules for WCAG 2.0, 2.1 and 2.2 A and AA, by
 keyboard, and at 200% and 400% zoom. The automated check runs with every change to the

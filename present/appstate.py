@@ -9,6 +9,7 @@ an underscore out of the key.
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import time
@@ -517,10 +518,11 @@ def warm_up() -> None:
 
 @st.cache_resource(show_spinner=False)
 def start_warm_up() -> threading.Thread:
-    """Start warm_up once per server, in the background (the first page is not held up)."""
-    from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
-
+    """Start warm_up once per server, in the background (the first page is not held up). The
+    thread has no page of its own (a page's context would end it when that page stops), so
+    Streamlit's warning that a thread has none is silenced."""
+    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(
+        logging.ERROR)
     thread = threading.Thread(target=warm_up, name="warm-caches", daemon=True)
-    add_script_run_ctx(thread, get_script_run_ctx())
     thread.start()
     return thread

@@ -9,7 +9,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geo.crs import WGS84
-from report.spreadsheet import formula_safe
+from report.spreadsheet import formula_safe, without_controls
 
 CONTEXT_FIELDS = ("ward", "top_types", "top_location", "lsoa", "town_centre",
                   "water_distance_m", "river_frontage", "pspo")
@@ -85,10 +85,18 @@ def hotspots_csv(hotspots: gpd.GeoDataFrame, note: str = "") -> str:
     return safe_csv(table)
 
 
+def csv_text(value: object) -> object:
+    """A CSV cell: control characters a spreadsheet cannot hold removed, then formulas
+    guarded (the same rule as the .xlsx exports)."""
+    return formula_safe(without_controls(value))
+
+
 def safe_csv(frame: pd.DataFrame) -> str:
-    """Any table as CSV, every text cell guarded against spreadsheet formulas."""
+    """Any table as CSV, every text cell and every header guarded against spreadsheet
+    formulas and stripped of control characters."""
     guarded = frame.copy()
     for column in guarded.columns:
         if guarded[column].dtype == object or pd.api.types.is_string_dtype(guarded[column]):
-            guarded[column] = guarded[column].map(formula_safe)
+            guarded[column] = guarded[column].map(csv_text)
+    guarded.columns = [csv_text(str(c)) for c in guarded.columns]
     return guarded.to_csv(index=False)

@@ -195,6 +195,9 @@ def new_map(boundary_wgs84: gpd.GeoSeries) -> folium.Map:
     m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=12, tiles=None,
                    control_scale=True, prefer_canvas=True, attribution_control=False)
     m.options["maxZoom"] = 18
+    # fit an area in quarter steps of zoom: a whole step often leaves a borough at a third of
+    # the map (Runnymede at 1366 x 768); the + and - buttons still move whole steps
+    m.options["zoomSnap"] = 0.25
     m.options["renderer"] = JsCode("L.canvas({tolerance: 8, padding: 0.5})")
     add_offline_support(m)
     return m

@@ -80,7 +80,9 @@ SCRIPT = f"""<script>
     }}, 50);
   }}, true);
   // Keyboard users can reach a table that scrolls (WCAG 2.1.1): give it a tab stop and a name.
-  const label = (el) => el.getAttribute("aria-label") || "Table (scrolls sideways)";
+  let tables = 0;  // each scrolling table its own name: landmarks must differ
+  const label = (el) => el.getAttribute("aria-label")
+    || ("Table " + (++tables) + " (scrolls sideways)");
   // The phone menu's markup puts each section (a header and its links) in a DIV straight
   // inside the UL: say with roles what it is (a list per section), for screen readers.
   const mendMenu = () => {{

@@ -2,14 +2,15 @@
 an [auth] section (councils' Entra ID and others), and local accounts from the database (the
 embedded default, no identity provider needed).
 
-A signed-in browser holds a random session token in a cookie (SameSite=Strict); the server
-keeps only its hash and ends the session after inactivity, after a working day, at sign-out
-and on deactivation (access.sessions). The principal and its role are read from the database
-on every run, so a role change takes effect at the user's next click."""
+A signed-in browser holds a random session token in a cookie the server sets (HttpOnly,
+SameSite=Strict, Secure over HTTPS: present.session_cookie); the database keeps only its hash
+and ends the session after inactivity, after a working day, at sign-out, and (all of the
+user's sessions) on deactivation, a role change or a new password (access.sessions). The
+principal and its role are read from the database on every run."""
 
 from __future__ import annotations
 
-import json
+import os
 from urllib.parse import urlsplit
 
 import streamlit as st
@@ -23,11 +24,11 @@ from access.accounts import (
     oidc_principal,
 )
 from access.roles import ROLE_SUMMARY, Principal
-from access.sessions import age_limit, end_session, resume_session, start_session
+from access.sessions import end_session, resume_session, start_session
 from present.accessibility import statement_markdown
 from present.appstate import markdown_text
+from present.session_cookie import COOKIE, claim_script, end_script, hand_over
 
-COOKIE = "csp_session"
 OIDC_LABEL = "Sign in with your council account"
 _TOKEN = "session_token"
 _WANTED = "page_asked_for"  # the page opened before signing in, to go on to afterwards
@@ -64,14 +65,22 @@ def _oidc_claims() -> dict | None:
         return None
 
 
+def client_address() -> str | None:
+    """The browser's address, for counting wrong passwords per address: the connection's, or
+    behind the council's reverse proxy (HOTSPOTS_BEHIND_PROXY=1, only when the proxy sets
+    X-Forwarded-For itself) the last address the proxy added; None on this machine."""
+    if os.environ.get("HOTSPOTS_BEHIND_PROXY") == "1":
+        forwarded = (st.context.headers.get("X-Forwarded-For") or "").split(",")
+        if forwarded[-1].strip():
+            return forwarded[-1].strip()
+    return st.context.ip_address
+
+
 def _set_cookie(token: str | None) -> None:
-    """Give the browser the session cookie (or remove it), for its next page loads."""
-    secure = "; Secure" if (st.context.url or "").startswith("https") else ""
-    value = (f"{COOKIE}={token}; Path=/; Max-Age={int(age_limit().total_seconds())}; "
-             f"SameSite=Strict{secure}") if token else \
-        f"{COOKIE}=; Path=/; Max-Age=0; SameSite=Strict{secure}"
-    st.html(f"<script>document.cookie = {json.dumps(value)};</script>",
-            unsafe_allow_javascript=True)
+    """Have the server give the browser the session cookie (or remove it), for its next page
+    loads: HttpOnly, so no script in the page can read it (present.session_cookie)."""
+    script = claim_script(hand_over(token)) if token else end_script()
+    st.html(script, unsafe_allow_javascript=True)
 
 
 def _begin(engine: Engine, principal: Principal, cookie: bool = True) -> Principal:
@@ -131,7 +140,7 @@ def _sign_in_form(engine: Engine, why: str) -> Principal | None:
         st.markdown(statement_markdown())
     if go:
         try:
-            principal = authenticate(engine, username, password)
+            principal = authenticate(engine, username, password, source=client_address())
         except SignInFailed as exc:
             st.error(markdown_text(str(exc)[:1].upper() + str(exc)[1:] + "."))
         else:

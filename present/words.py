@@ -5,6 +5,7 @@ meeting."""
 from __future__ import annotations
 
 import math
+import re
 
 import pandas as pd
 
@@ -45,6 +46,14 @@ def month_name(month: str) -> str:
         return pd.Period(month, freq="M").strftime(MONTH_FORMAT)
     except (ValueError, TypeError):
         return str(month)
+
+
+ISO_MONTH = re.compile(r"\b(\d{4})-(0[1-9]|1[0-2])\b(?!-)")
+
+
+def months_in_words(text: str) -> str:
+    """Every '2023-12' in a sentence the library wrote, as 'Dec 2023' (dates are left alone)."""
+    return ISO_MONTH.sub(lambda m: month_name(m.group(0)), text)
 
 
 def month_span(month_from: str, month_to: str) -> str:
@@ -122,8 +131,9 @@ def readable(frame: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
 
 
 def street_name(location: str) -> str:
-    """'On or near High Street' -> 'High Street'; other texts as they are (trimmed)."""
-    text = " ".join(location.split())
+    """'On or near High Street (12)' -> 'High Street' (the count at the busiest point is not
+    part of the name); other texts as they are (trimmed)."""
+    text = re.sub(r" \(\d[\d,]*\)$", "", " ".join(location.split()))
     for prefix in ("On or near ", "on or near "):
         if text.startswith(prefix):
             text = text[len(prefix):]

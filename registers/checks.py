@@ -9,7 +9,6 @@ found it anything but present and serviceable (unless it was replaced at that ch
 from __future__ import annotations
 
 import hashlib
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -21,6 +20,7 @@ from access.audit import record
 from access.roles import LOG_CHECKS
 from access.scope import require
 from ingest.uploads import PHOTO_MAX_BYTES, sniff
+from registers.check_keys import check_key, landed
 from registers.common import (
     RegisterError,
     month_bounds,
@@ -140,35 +140,30 @@ AUDITED = ("id", "checked_at", "checked_by", "outcome", "action", "notes", "has_
            "source")
 
 
-def import_key(asset_id: str, check: dict) -> str:
-    """The same check read again from a spreadsheet gets the same key (so it lands once)."""
-    parts = ["check", asset_id.strip().lower(), check["checked_at"].isoformat(timespec="minutes"),
-             check["checked_by"].strip().lower(), check["outcome"], check["action"],
-             check["notes"] or ""]
-    return hashlib.sha256("|".join(parts).encode("utf-8")).hexdigest()
-
-
 def log_check(engine: Engine, *, asset_id: str, checked_at: datetime | str, checked_by: str,
               outcome: str, recorded_by: str, action: str = "none", notes: str | None = None,
               photo: bytes | None = None, photo_name: str | None = None,
-              corrects: int | None = None, entry_key: str | None = None,
-              source: str = "form", now: datetime | None = None) -> LoggedCheck:
+              corrects: int | None = None, source: str = "form",
+              now: datetime | None = None) -> LoggedCheck:
     """Log one check in one transaction (with its photo). `corrects` names a check this one
-    replaces; `entry_key` (a form's submission id) makes a re-sent form land once."""
+    replaces. The same check already stored (a re-sent form, or the same check imported from
+    a spreadsheet: see registers.check_keys) is not stored again: the answer says it was
+    there (`duplicate`), with its id, also when the same form is sent several times at once."""
     require(LOG_CHECKS)
     now = now or datetime.now()
     values = {"checked_at": checked_at, "checked_by": checked_by, "outcome": outcome,
               "action": action, "notes": notes}
     recorded_by = text(recorded_by, "recorded_by", required=True, limit=200)
     photo_kind = photo_type(photo, photo_name or "the photo") if photo else None
-    key = text(entry_key, "entry_key", limit=64) or uuid.uuid4().hex
     checks = EquipmentCheck.__table__
     with write_transaction(engine) as conn:
-        landed = conn.execute(select(checks.c.id).where(checks.c.entry_key == key)).scalar()
-        if landed is not None:
-            return LoggedCheck(int(landed), str(asset_id).strip(), duplicate=True)
+        # the item's row lock (the write lock on SQLite) makes copies of one form wait here,
+        # so the second finds the first's check below instead of colliding with it
         item = find_item(conn, asset_id, lock=True)
         row = checked_check(values, item, str(asset_id).strip(), now)
+        there, key = landed(conn, check_key(item["asset_id"], row), corrects)
+        if there is not None:
+            return LoggedCheck(there, item["asset_id"], duplicate=True)
         corrected = None
         if corrects is not None:
             _check_correctable(conn, int(corrects))
@@ -179,10 +174,18 @@ def log_check(engine: Engine, *, asset_id: str, checked_at: datetime | str, chec
                    source=text(source, "source", required=True, limit=200),
                    recorded_at=now, recorded_by=recorded_by)
         try:
-            check_id = conn.execute(checks.insert().returning(checks.c.id), row).scalar_one()
-        except IntegrityError:
-            raise RegisterError(f"check {corrects} has just been corrected by someone else; "
-                                "reload and correct the newest check", "corrects") from None
+            with conn.begin_nested():
+                check_id = conn.execute(checks.insert().returning(checks.c.id),
+                                        row).scalar_one()
+        except IntegrityError:  # another writer got there first (the lock was not enough)
+            there, _ = landed(conn, key, corrects)
+            if there is not None:
+                return LoggedCheck(there, item["asset_id"], duplicate=True)
+            if corrects is not None:
+                raise RegisterError(f"check {corrects} has just been corrected by someone "
+                                    "else; reload and correct the newest check",
+                                    "corrects") from None
+            raise
         if photo is not None:
             conn.execute(CheckPhoto.__table__.insert(), {
                 "check_id": check_id, "content_type": photo_kind,

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy.exc import IntegrityError
 
 from access.audit import record
 from access.roles import MANAGE_EQUIPMENT
@@ -139,8 +140,14 @@ def add_item(engine: Engine, values: dict, recorded_by: str, example: bool = Fal
             raise RegisterError(f"asset id {item['asset_id']} is already in the register "
                                 f"({KINDS[existing['kind']]} at {existing['site']}, {state})",
                                 "asset_id")
-        item_id = int(conn.execute(Equipment.__table__.insert().returning(Equipment.id),
-                                   item).scalar_one())
+        try:  # the same id (in any case) added at this moment by someone else
+            with conn.begin_nested():
+                item_id = int(conn.execute(Equipment.__table__.insert().returning(
+                    Equipment.id), item).scalar_one())
+        except IntegrityError:
+            raise RegisterError(f"asset id {item['asset_id']} has just been added to the "
+                                "register by someone else (ids are the same in any case)",
+                                "asset_id") from None
         record(conn, "added", "equipment", item["asset_id"], after=item,
                summary=f"equipment {item['asset_id']} added at {item.get('site', '')}")
         return item_id

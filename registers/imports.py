@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from access.audit import record
 from access.roles import LOG_CHECKS, MANAGE_EQUIPMENT
@@ -23,11 +23,12 @@ from access.scope import require
 from ingest.readcsv import read_rows, sha256_of
 from ingest.result import REJECT_COLUMNS, FileImportError
 from ingest.uploads import UploadRefused, check_size
-from registers.checks import checked_check, import_key
+from registers.check_keys import check_key
+from registers.checks import checked_check
 from registers.common import RegisterError, text
 from registers.equipment import areas_of, checked_item, find_item
 from store.db import write_transaction
-from store.incidents import insert_ignoring_conflicts, save_rejected_rows
+from store.incidents import BATCH, insert_ignoring_conflicts, save_rejected_rows
 from store.models import Equipment, EquipmentCheck, ImportRun
 
 EQUIPMENT_COLUMNS = {
@@ -115,7 +116,8 @@ def _open(result: RegisterImport, path: str | Path, data: bytes | None,
         if data is None:  # refuse an oversized file by its size, before reading it
             check_size(result.file, Path(path).stat().st_size)
             data = Path(path).read_bytes()
-        rows, ragged = read_rows(result.file, data)
+        table = read_rows(result.file, data)
+        rows, ragged = table.rows, table.rejected
         header = [c for c in rows.columns if c != "_row"]
         columns = map_columns(result.file, header, wanted)
         _refuse_missing(result.file, header, columns, needs, expected)
@@ -159,6 +161,7 @@ def import_equipment(engine: Engine, path: str | Path, recorded_by: str, data: b
     rejects = ragged.to_dict("records")
     accepted: list[dict] = []
     seen: dict[str, tuple[int, dict]] = {}
+    origin: dict[str, tuple[int, dict]] = {}  # asset id (lower case) -> its row and values
     recorded_by = text(recorded_by, "recorded_by", required=True)
     with write_transaction(engine) as conn:
         for number, raw, values in _row_values(rows, columns):
@@ -187,6 +190,7 @@ def import_equipment(engine: Engine, path: str | Path, recorded_by: str, data: b
                         + "); the register's entry is kept. Retire it or use a new asset id",
                         "asset_id")
                 seen[key] = (number, item)
+                origin[key] = (number, raw)
                 item.update(example=example, created_at=now, created_by=recorded_by)
                 accepted.append(item)
             except RegisterError as exc:
@@ -195,12 +199,33 @@ def import_equipment(engine: Engine, path: str | Path, recorded_by: str, data: b
                          [i["northing"] for i in accepted])
         for item, code in zip(accepted, codes, strict=True):
             item["area_code"] = code
-        if accepted:
-            conn.execute(Equipment.__table__.insert(), accepted)
+        added = _insert_new_items(conn, accepted)
+        for item in accepted:  # taken a moment ago by another import or the form
+            if item["asset_id"].lower() not in added:
+                number, raw = origin[item["asset_id"].lower()]
+                existing = find_item(conn, item["asset_id"])
+                if existing is not None and _same(existing, item):
+                    result.duplicates += 1
+                else:
+                    rejects.append(_reject(name, number, raw, columns, RegisterError(
+                        f"asset id {item['asset_id']} has just been added to the register "
+                        "(in another case or with other details); the register's entry is "
+                        "kept", "asset_id")))
+        accepted = [i for i in accepted if i["asset_id"].lower() in added]
         result.accepted = pd.DataFrame(accepted).drop(columns=["location"], errors="ignore")
         result.rejected = _rejected_frame(rejects)
         _record_import(conn, result, data, now)
     return result
+
+
+def _insert_new_items(conn, items: list[dict]) -> set[str]:
+    """Insert items, skipping any whose asset id (in any case) is already taken; the asset ids
+    (lower case) the database reports it really inserted."""
+    if not items:
+        return set()
+    table = Equipment.__table__
+    statement = insert_ignoring_conflicts(table, conn.dialect.name).returning(table.c.asset_id)
+    return {a.lower() for a in conn.execute(statement, items).scalars()}
 
 
 def _same(existing: dict, item: dict) -> bool:
@@ -245,7 +270,7 @@ def import_checks(engine: Engine, path: str | Path, recorded_by: str, data: byte
                     clock = str(values.get("time") or "").strip()
                     values["checked_at"] = f"{when} {clock}".strip() if when else ""
                 check = checked_check(values, items[asset.lower()], asset, now)
-                key = import_key(items[asset.lower()]["asset_id"], check)
+                key = check_key(items[asset.lower()]["asset_id"], check)
                 if key in keys:
                     result.duplicates += 1
                     continue
@@ -257,15 +282,15 @@ def import_checks(engine: Engine, path: str | Path, recorded_by: str, data: byte
                 if exc.field == "checked_at" and "checked_at" not in columns:
                     exc.field = "date"
                 rejects.append(_reject(name, number, raw, columns, exc))
-        landed: set[str] = set()
-        key_list = sorted(keys)
-        for start in range(0, len(key_list), 5000):
-            landed |= {r[0] for r in conn.execute(select(checks.c.entry_key).where(
-                checks.c.entry_key.in_(key_list[start:start + 5000])))}
-        fresh = [c for c in accepted if c["entry_key"] not in landed]
+        # counted from what the database really inserted: a check already there (logged in
+        # the form, or imported by someone else at the same moment) is a duplicate
+        inserted: set[str] = set()
+        statement = insert_ignoring_conflicts(checks, conn.dialect.name).returning(
+            checks.c.entry_key)
+        for start in range(0, len(accepted), BATCH):
+            inserted |= set(conn.execute(statement, accepted[start:start + BATCH]).scalars())
+        fresh = [c for c in accepted if c["entry_key"] in inserted]
         result.duplicates += len(accepted) - len(fresh)
-        if fresh:
-            conn.execute(insert_ignoring_conflicts(checks, conn.dialect.name), fresh)
         result.accepted = pd.DataFrame(fresh)
         result.rejected = _rejected_frame(rejects)
         _record_import(conn, result, data, now)

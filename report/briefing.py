@@ -32,6 +32,7 @@ from hotspots.analysis import area_incidents
 from hotspots.repeat import repeat_locations
 from registers.checks import due_report
 from registers.pspo import conditions_text, list_orders
+from report.assessment import Assessment, assess_outline, counts_table
 from report.currency import Currency, data_currency
 from report.summary import total_label
 from report.themes import ThemeError, categories_for, theme_named
@@ -103,6 +104,8 @@ class Briefing:
     actions_available: bool = True
     currency: Currency | None = None  # the latest police.uk month and its age on the day
     withheld: str = ""  # what the reader's role does not see ('' when it sees everything)
+    # the months covered against as many months before, with the borough's trend (WDD)
+    assessment: Assessment | None = None
     generated_at: datetime = field(default_factory=lambda: datetime.now().replace(
         microsecond=0))
 
@@ -153,6 +156,10 @@ def build_briefing(engine: Engine, place: Place, on: date, theme: str | None = N
     by_type, by_month = type_and_month_tables(incidents, covered, shown,
                                               total_label(categories))
     repeats = repeat_locations(incidents, top=REPEAT_TOP)
+    assessment, assessment_note = place_assessment(engine, borough, place.name, shape, covered,
+                                                   categories)
+    if assessment_note:
+        notes.append(assessment_note)
     pspos = pspos_in_force(engine, shape, on)
     equipment = equipment_near(engine, shape, on, equipment_margin_m)
     actions, actions_available = open_actions(engine, shape, on)
@@ -165,7 +172,33 @@ def build_briefing(engine: Engine, place: Place, on: date, theme: str | None = N
         water=water_near(engine, extent), wards=wards_near(engine, extent),
         borough=borough.boundary, extent=extent, equipment_margin_m=float(equipment_margin_m),
         actions_available=actions_available, currency=fresh,
-        withheld=withheld(engine).sentence("from this pack"))
+        withheld=withheld(engine).sentence("from this pack"), assessment=assessment)
+
+
+def place_assessment(engine: Engine, borough: Area, name: str, shape: BaseGeometry,
+                     covered: list[str], categories: list[str] | None
+                     ) -> tuple[Assessment | None, str | None]:
+    """The months covered against as many months just before them, inside the place and in a
+    250 m ring around it, with the rest of the borough's trend (report.assessment: the
+    weighted displacement difference); or None and a note saying why not."""
+    from hotspots.result import HotspotInputError
+
+    span = _months_apart(covered[0], covered[-1]) + 1
+    if span != len(covered):
+        return None, ("Change against the borough's trend: not worked out, since the months "
+                      "covered have a gap.")
+    start = pd.Period(covered[0], freq="M")
+    before = (str(start - span), str(start - 1))
+    have = set(loaded_months(engine, borough, covered[-1]))
+    if not any(str(start - i) in have for i in range(1, span + 1)):
+        return None, (f"Change against the borough's trend: not worked out, since no "
+                      f"incidents are loaded for {before[0]} to {before[1]} to compare with.")
+    try:
+        result = assess_outline(engine, borough.code, shape, name, before,
+                                (covered[0], covered[-1]), categories=categories, crs=BNG)
+    except HotspotInputError as exc:
+        return None, f"Change against the borough's trend: not worked out ({exc})."
+    return result, None
 
 
 def place_from_layer(engine: Engine, layer_kind: str, name_or_code: str,
@@ -598,8 +631,10 @@ def pack_tables(briefing: Briefing, limits: dict[str, int] | None = None) -> lis
     """The pack's tables in order; `limits` caps rows per table key (the rest is counted in
     `more`): incidents, repeats, pspos, equipment, actions."""
     limits = limits or {}
-    tables = [incidents_table(briefing), repeats_table(briefing), pspo_table(briefing),
-              equipment_table(briefing), actions_table(briefing)]
+    tables = [incidents_table(briefing),
+              *([assessment_table(briefing)] if briefing.assessment is not None else []),
+              repeats_table(briefing), pspo_table(briefing), equipment_table(briefing),
+              actions_table(briefing)]
     for table in tables:
         cap = limits.get(table.key)
         body = len(table.rows) - table.total_rows
@@ -632,6 +667,21 @@ def incidents_table(briefing: Briefing) -> Table:
                  [False, *[True] * (len(months) + 2)],
                  [3.2, *[0.9] * len(months), 0.9, 0.9], total_rows=1,
                  empty="No incidents of these types were recorded in the place.")
+
+
+def assessment_table(briefing: Briefing) -> Table:
+    """The place, a ring around it and the rest of the borough: incidents before, after, and
+    the after count the borough's trend would predict (report.assessment)."""
+    a = briefing.assessment
+    rows = [[cell(r["area"]), cell(int(r["before"])), cell(int(r["after"])),
+             "–" if r["expected_after"] is None or r["expected_after"] != r["expected_after"]
+             else f"{r['expected_after']:,.0f}"]
+            for _, r in counts_table(a).iterrows()]
+    title = (f"Change against the borough's trend: {a.before[0]} to {a.before[1]} against "
+             f"{a.after[0]} to {a.after[1]}")
+    return Table("assessment", title, ["Where", "Before", "After",
+                                       "Expected after, on the borough's trend"], rows,
+                 [False, True, True, True], [4.0, 1.0, 1.0, 2.4])
 
 
 def repeats_table(briefing: Briefing) -> Table:
@@ -741,6 +791,8 @@ def key_figures(briefing: Briefing) -> list[str]:
         first = briefing.repeats.iloc[0]
         lines.append(f"Busiest map point: {first['location']} ({int(first['count']):,} "
                      "incidents).")
+    if briefing.assessment is not None:
+        lines.append(briefing.assessment.sentence())
     lines.append(f"PSPOs in force on the day: {len(briefing.pspos)}.")
     equipment = briefing.equipment
     if len(equipment):

@@ -110,6 +110,8 @@ def _render(briefing: Briefing, limits: dict[str, int], png: bytes, map_height: 
     pdf.image(io.BytesIO(png), x=MARGIN_MM, w=width, h=map_height, alt_text="Map of the place")
     pdf.ln(1)
     for table in pack_tables(briefing, limits):
+        if table.key == "assessment":  # on paper its sentence, in the key figures, suffices
+            continue
         _table(pdf, table)
     _heading(pdf, "Notes")
     pdf.set_font(FONT, "", 7)

@@ -52,6 +52,8 @@ def generalised_gini(counts: np.ndarray) -> float:
         return float("nan")
     floor = gini(most_even(total, len(counts)))
     ceiling = gini(np.r_[np.zeros(len(counts) - 1), total])
+    if ceiling <= floor:  # one incident: spread evenly and all in one cell are the same
+        return float("nan")
     return float(max(0.0, (gini(counts) - floor) / (ceiling - floor)))
 
 

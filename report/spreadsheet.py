@@ -5,14 +5,19 @@ notes and rules under each table (which months were compared, how current the da
 from __future__ import annotations
 
 import io
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import pandas as pd
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+CONTROLS = ILLEGAL_CHARACTERS_RE  # C0 controls but tab and line breaks: XML 1.0 refuses them
+CELL_LIMIT = 32_767  # characters Excel keeps in one cell
 RAG_FILLS = {"Green": "C6EFCE", "Amber": "FFEB9C", "Red": "FFC7CE"}
 HEADER_FILL = "DDEBF7"
 PERCENT_COLUMNS = ("change_pct", "share_of_area_pct")
@@ -32,43 +37,77 @@ class Sheet:
 
 def formula_safe(value: object) -> object:
     """Stop a spreadsheet treating data text as a formula (CSV injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+    if isinstance(value, str) and value[:1] in FORMULA_START:
         return "'" + value
     return value
 
 
+def without_controls(value: object) -> object:
+    """Text without the control characters a spreadsheet cannot hold (ESC, NUL...): one of
+    them in a category would otherwise make the whole .xlsx fail (openpyxl refuses it)."""
+    if isinstance(value, str):
+        return CONTROLS.sub("", value)
+    return value
+
+
+def cell_value(value: object) -> object:
+    """A value as a cell holds it safely: control characters removed, then text that would
+    run as a formula guarded, text cut to Excel's 32,767 characters, and missing or infinite
+    numbers left blank (Excel cannot open a file holding 'nan' or 'inf')."""
+    if _missing(value) or (isinstance(value, float) and not math.isfinite(value)):
+        return None
+    value = formula_safe(without_controls(value))
+    if isinstance(value, str) and len(value) > CELL_LIMIT:
+        return value[:CELL_LIMIT - 1] + "…"
+    return value
+
+
 def workbook_bytes(sheets: list[Sheet], source: str) -> bytes:
-    """An .xlsx file holding each table on its own sheet."""
+    """An .xlsx file holding each table on its own sheet; every cell, header, title, note
+    and sheet name guarded (see cell_value and sheet_name)."""
     book = Workbook()
     book.remove(book.active)
+    taken: set[str] = set()
     for sheet in sheets:
-        _write(book.create_sheet(_sheet_name(sheet.name)), sheet, source)
+        _write(book.create_sheet(sheet_name(sheet.name, taken)), sheet, source)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
 
 
-def _sheet_name(name: str) -> str:
+def sheet_name(name: str, taken: set[str] | None = None) -> str:
+    """A worksheet name Excel accepts: no control characters, none of []:*?/\\, no formula
+    sign or apostrophe at the start, at most 31 characters, not blank, and (against `taken`,
+    which it adds to) unique in any case."""
+    name = str(without_controls(str(name)))
     for bad in "[]:*?/\\":
         name = name.replace(bad, " ")
-    return name[:31]
+    name = name.lstrip("".join(FORMULA_START) + "' ").rstrip("' ")[:31].strip() or "Sheet"
+    taken = taken if taken is not None else set()
+    unique, n = name, 1
+    while unique.lower() in taken:
+        n += 1
+        suffix = f" ({n})"
+        unique = name[:31 - len(suffix)] + suffix
+    taken.add(unique.lower())
+    return unique
 
 
 def _write(ws, sheet: Sheet, source: str) -> None:
-    ws.append([sheet.title])
+    ws.append([cell_value(sheet.title)])
     ws["A1"].font = Font(bold=True, size=14)
-    ws.append([f"{source}; produced {datetime.now():%d/%m/%Y %H:%M}"])
+    ws.append([cell_value(f"{source}; produced {datetime.now():%d/%m/%Y %H:%M}")])
     ws["A2"].font = Font(italic=True, color="555555")
     ws.append([])
     header_row = 4
     table = sheet.table
-    ws.append([str(c).replace("_", " ").capitalize() for c in table.columns])
+    ws.append([cell_value(str(c).replace("_", " ").capitalize()) for c in table.columns])
     for cell in ws[header_row]:
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor=HEADER_FILL)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     for values in table.itertuples(index=False):
-        ws.append([formula_safe(None if _missing(v) else v) for v in values])
+        ws.append([cell_value(v) for v in values])
     last = ws.max_row
     for i, column in enumerate(table.columns, start=1):
         letter = get_column_letter(i)
@@ -98,7 +137,7 @@ def _write(ws, sheet: Sheet, source: str) -> None:
     if sheet.notes:
         ws.append([])
         for note in sheet.notes:
-            ws.append([note])
+            ws.append([cell_value(note)])
             ws.cell(row=ws.max_row, column=1).font = Font(italic=True)
 
 

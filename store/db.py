@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -19,15 +21,48 @@ def database_url() -> str:
     return os.environ.get("HOTSPOTS_DATABASE_URL") or f"sqlite:///{DEFAULT_SQLITE}"
 
 
+def busy_timeout_ms() -> int:
+    """How long a SQLite writer waits for another's write lock before 'database is locked':
+    HOTSPOTS_SQLITE_BUSY_MS (read when an engine is made), default 30 s."""
+    raw = os.environ.get("HOTSPOTS_SQLITE_BUSY_MS", "").strip()
+    return int(raw) if raw.isdigit() else 30_000
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     # SQLAlchemy, not the sqlite3 module, decides when a transaction begins (see _sqlite_begin)
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms()}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+# Writers of this process waiting for (or holding) a write transaction: a long import gives
+# way to them between its batches (see let_writers_through). SQLite's own wait for a lock is
+# a sleep-and-retry that a busy importer could otherwise win again and again.
+_WAITING = 0
+_WAITING_LOCK = threading.Lock()
+
+
+def _waiting(change: int) -> None:
+    global _WAITING
+    with _WAITING_LOCK:
+        _WAITING += change
+
+
+def writers_waiting() -> int:
+    """How many write transactions of this process are waiting or running."""
+    return _WAITING
+
+
+def let_writers_through(limit_s: float = 5.0) -> None:
+    """Between two batches of a long import: wait (at most `limit_s`) while another writer of
+    this process wants the database, so a check or a sign-in is never starved by an import."""
+    deadline = time.monotonic() + limit_s
+    while writers_waiting() and time.monotonic() < deadline:
+        time.sleep(0.005)
 
 
 def _sqlite_begin(conn: Connection) -> None:
@@ -45,10 +80,14 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
 
     On SQLite the write lock is taken at BEGIN (waiting up to the busy timeout for another
     writer); on PostgreSQL callers lock the rows they depend on (SELECT ... FOR UPDATE)."""
-    with engine.connect() as conn:
-        conn.execution_options(write_lock=True)
-        with conn.begin():
-            yield conn
+    _waiting(+1)
+    try:
+        with engine.connect() as conn:
+            conn.execution_options(write_lock=True)
+            with conn.begin():
+                yield conn
+    finally:
+        _waiting(-1)
 
 
 def get_engine(url: str | None = None) -> Engine:
@@ -69,7 +108,7 @@ def _engine_for(url: str) -> Engine:
         path = url.split("sqlite:///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30})
+        engine = create_engine(url, connect_args={"timeout": busy_timeout_ms() / 1000})
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine

@@ -16,10 +16,14 @@ from access.audit import record
 from access.restricted import visibility
 from access.roles import IMPORT, VIEW
 from access.scope import require
+from ingest.door import clean_value, fit, limit_of
 from ingest.result import FileImport
+from store.db import let_writers_through
 from store.models import ImportRun, Incident, RejectedRow
 
-BATCH = 5000
+BATCH = 5000  # rows per write transaction of an import
+UNFINISHED = ("the import stopped before the end; import the file again to add the rest "
+              "(rows already stored count as duplicates)")
 
 
 def insert_ignoring_conflicts(table: Table, dialect: str):
@@ -39,57 +43,77 @@ def save_rejected_rows(conn: Connection, import_id: int, sha256: str,
     content, row), so importing the same file again adds none."""
     if not len(rejected):
         return
+    t = RejectedRow.__table__
     rejects = rejected.rename(columns={"file": "file_name", "row": "row_number"})
     rejects = rejects.assign(import_id=import_id, file_sha256=sha256)
+    rejects["file_name"] = rejects["file_name"].map(lambda f: stored_label(f, t.c.file_name))
+    rejects["column"] = rejects["column"].map(lambda c: stored_label(c, t.c.column))
     rejects["raw"] = rejects["raw"].map(lambda r: json.loads(json.dumps(r, default=str)))
-    conn.execute(insert_ignoring_conflicts(RejectedRow.__table__, conn.dialect.name),
-                 _records(rejects))
+    statement = insert_ignoring_conflicts(t, conn.dialect.name)
+    for start in range(0, len(rejects), BATCH):
+        conn.execute(statement, _records(rejects.iloc[start:start + BATCH]))
+
+
+def stored_label(value: object, column) -> str | None:
+    """A file name, dataset or column name as its column keeps it: without control
+    characters and cut to the column's length (these come from outside: a file's name, its
+    header)."""
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    return fit(str(clean_value(value)), limit_of(column) or len(str(value)))
 
 
 def save_import(engine: Engine, result: FileImport) -> dict:
-    """Store one file's accepted and rejected rows in one transaction; return its counts.
+    """Store one file's rows in batches of BATCH, each its own short transaction, so other
+    writers (a check being logged, a sign-in) get in between batches even during a very large
+    import; return its counts.
 
-    Incidents already stored (same dedup key) are counted as duplicates, not added again;
-    rejected rows are stored once per (file content, row).
+    The import run is recorded first as not finished, with its count of rows stored so far
+    updated with each batch; it is marked finished (with its rejected rows and audit entry)
+    at the end. An import stopped part way (a killed process, a lost connection) leaves the
+    rows of the batches that landed and a run that says so: importing the file again adds the
+    rest, and what had landed counts as duplicates. Incidents already stored (same dedup key)
+    are counted as duplicates, from the rows the database reports it really inserted.
     """
     require(IMPORT)
     summary = result.summary()
-    dialect = engine.dialect.name
+    runs = ImportRun.__table__
     with engine.begin() as conn:
-        run_id = conn.execute(
-            ImportRun.__table__.insert().returning(ImportRun.__table__.c.id),
-            {
-                "file_name": result.file, "file_sha256": result.sha256 or "", "kind": result.kind,
-                "dataset": result.dataset, "imported_at": datetime.now(),
-                "accepted": 0, "rejected": len(result.rejected), "duplicates": 0,
-                "error": result.error,
-            },
-        ).scalar_one()
-        inserted = 0
-        if len(result.accepted):
-            frame = result.accepted.copy()
-            frame["import_id"] = run_id
-            frame["occurred_at"] = pd.to_datetime(frame["occurred_at"]).astype(object)
-            frame.loc[frame["occurred_at"].isna(), "occurred_at"] = None
-            statement = insert_ignoring_conflicts(Incident.__table__, dialect)
-            for start in range(0, len(frame), BATCH):
-                conn.execute(statement, _records(frame.iloc[start:start + BATCH]))
-            inserted = conn.execute(
-                select(func.count()).select_from(Incident).where(Incident.import_id == run_id)
-            ).scalar_one()
+        run_id = conn.execute(runs.insert().returning(runs.c.id), {
+            "file_name": stored_label(result.file, runs.c.file_name),
+            "file_sha256": result.sha256 or "", "kind": result.kind,
+            "dataset": stored_label(result.dataset, runs.c.dataset) or "",
+            "imported_at": datetime.now(), "accepted": 0, "rejected": len(result.rejected),
+            "duplicates": 0, "error": UNFINISHED if len(result.accepted) else result.error,
+        }).scalar_one()
+    inserted = 0
+    if len(result.accepted):
+        frame = result.accepted.copy()
+        frame["import_id"] = run_id
+        frame["occurred_at"] = pd.to_datetime(frame["occurred_at"]).astype(object)
+        frame.loc[frame["occurred_at"].isna(), "occurred_at"] = None
+        incidents = Incident.__table__
+        statement = insert_ignoring_conflicts(incidents, engine.dialect.name).returning(
+            incidents.c.id)
+        for start in range(0, len(frame), BATCH):
+            records = _records(frame.iloc[start:start + BATCH])
+            let_writers_through()  # a check or sign-in waiting goes first
+            with engine.begin() as conn:
+                inserted += len(conn.execute(statement, records).all())
+                conn.execute(runs.update().where(runs.c.id == run_id).values(accepted=inserted))
+    duplicates = len(result.accepted) - inserted
+    with engine.begin() as conn:
         save_rejected_rows(conn, run_id, result.sha256 or "", result.rejected)
-        duplicates = len(result.accepted) - inserted
-        conn.execute(
-            ImportRun.__table__.update().where(ImportRun.__table__.c.id == run_id)
-            .values(accepted=inserted, duplicates=duplicates)
-        )
+        conn.execute(runs.update().where(runs.c.id == run_id)
+                     .values(accepted=inserted, duplicates=duplicates, error=result.error))
         record(conn, "imported", "import", run_id, after={
-            "file": result.file, "sha256": result.sha256, "kind": result.kind,
-            "dataset": result.dataset, "accepted": int(inserted),
-            "duplicates": int(duplicates), "rejected": len(result.rejected),
-            "error": result.error},
-            summary=f"imported {result.file}: {int(inserted):,} new, {int(duplicates):,} "
-                    f"already present, {len(result.rejected):,} set aside")
+            "file": stored_label(result.file, runs.c.file_name), "sha256": result.sha256,
+            "kind": result.kind, "dataset": stored_label(result.dataset, runs.c.dataset),
+            "accepted": int(inserted), "duplicates": int(duplicates),
+            "rejected": len(result.rejected), "error": result.error},
+            summary=f"imported {stored_label(result.file, runs.c.file_name)}: "
+                    f"{int(inserted):,} new, {int(duplicates):,} already present, "
+                    f"{len(result.rejected):,} set aside")
     summary.update(accepted=int(inserted), duplicates=int(duplicates))
     return summary
 

@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -194,7 +195,7 @@ class Equipment(Base):
     __tablename__ = "equipment"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    asset_id: Mapped[str] = mapped_column(String(60), unique=True)
+    asset_id: Mapped[str] = mapped_column(String(60), unique=True)  # unique in any case (0006)
     kind: Mapped[str] = mapped_column(String(30))
     location = mapped_column(Geometry("Point"), nullable=False)
     lon: Mapped[float] = mapped_column(Float)
@@ -213,6 +214,10 @@ class Equipment(Base):
     example: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     created_by: Mapped[str] = mapped_column(String(200))
+
+
+# TL-77 and tl-77 are one item: its id is unique in any case (migration 0006).
+Index("uq_equipment_asset_id_lower", func.lower(Equipment.asset_id), unique=True)
 
 
 class EquipmentCheck(Base):
@@ -347,10 +352,31 @@ class User(Base):
     source: Mapped[str] = mapped_column(String(10))  # local | oidc
     password_hash: Mapped[str | None] = mapped_column(Text, nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # no longer used (since 0006 wrong passwords are counted per name and source in
+    # sign_in_failures); kept so databases made before keep their history
     failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     last_sign_in: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class SignInFailure(Base):
+    """Sign-in tries that failed in a row for one username as typed (known or not, so the
+    answer never tells which names exist) from one source (the browser's address), or for
+    every name from one source (username '*'): what locks a name out at one address, or an
+    address out altogether, for a while. An admin can lift a lock (`hotspots users unlock`)."""
+
+    __tablename__ = "sign_in_failures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(String(100))
+    failures: Mapped[int] = mapped_column(Integer)
+    first_at: Mapped[datetime] = mapped_column(DateTime)
+    last_at: Mapped[datetime] = mapped_column(DateTime)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+    __table_args__ = (UniqueConstraint("username", "source", name="uq_sign_in_failure"),)
 
 
 class RestrictedCategory(Base):

@@ -18,6 +18,7 @@ import csv
 import io
 import json
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -69,7 +70,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture(scope="module")
 def app_url(database_url: str) -> Iterator[str]:
-    with run_streamlit(ROOT / "app.py", env={"HOTSPOTS_DATABASE_URL": database_url}) as url:
+    with run_streamlit(ROOT / "serve.py", env={"HOTSPOTS_DATABASE_URL": database_url}) as url:
         yield url
 
 
@@ -88,8 +89,17 @@ def sign_in(browser: Browser, url: str, username: str, password: str = PASSWORD)
 
 
 def wait_for_cookie(page: Page) -> None:
-    """The session cookie is set by a script in the first signed-in page: wait for it."""
-    page.wait_for_function("document.cookie.includes('csp_session=')", timeout=30000)
+    """The session cookie is set by the server once the first signed-in page asks for it
+    (present.session_cookie): wait for it, and check no script in the page can read it."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        found = [c for c in page.context.cookies() if c["name"] == "csp_session"]
+        if found:
+            assert found[0]["httpOnly"] and found[0]["sameSite"] == "Strict"
+            assert "csp_session" not in page.evaluate("document.cookie")
+            return
+        page.wait_for_timeout(200)
+    raise AssertionError("the server never set the session cookie")
 
 
 def nav_links(page: Page) -> set[str]:
@@ -266,7 +276,7 @@ def test_a_council_account_signs_in_through_openid_connect(browser: Browser,
                           name="New Starter")
         secrets_file = write_auth_secrets(tmp_path, provider)
         env = {"HOTSPOTS_DATABASE_URL": database_url, **env_for_secrets(secrets_file)}
-        with run_streamlit(ROOT / "app.py", env=env) as url:
+        with run_streamlit(ROOT / "serve.py", env=env) as url:
             page, blocked, errors = open_page(browser, url, signed_in=False)
             wait_idle(page)
             sign_in_with_oidc(page, provider, "new.starter@council.example")

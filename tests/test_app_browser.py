@@ -49,7 +49,7 @@ CAPTION = re.compile(r"\d incidents\. ")
 def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app on a fresh database holding the bundled sample."""
     url = set_up_sample_database(tmp_path_factory.mktemp("appdb"))
-    with run_streamlit(ROOT / "app.py", env={"HOTSPOTS_DATABASE_URL": url}) as app:
+    with run_streamlit(ROOT / "serve.py", env={"HOTSPOTS_DATABASE_URL": url}) as app:
         yield app
 
 

@@ -518,3 +518,53 @@ def test_bad_options_are_refused(engine, kwargs, message) -> None:
     values = {"on": date(2026, 11, 28), **kwargs}
     with pytest.raises(BriefingError, match=re.escape(message)):
         build_briefing(engine, ward_place("Staines"), **values)
+
+
+# ---------------------------------------------------------------- did it work? (issue 18)
+
+
+def test_the_pack_compares_the_place_with_the_borough_trend(engine) -> None:
+    """The latest 3 months against the 3 before, inside the place, in a 250 m ring and in
+    the rest of the borough, each count read back from the raw police.uk files; the WDD
+    figures follow from them by the hand formula; the sentence opens the pack and the
+    table is in the HTML."""
+    place = ward_place("Staines")
+    briefing = build_briefing(engine, place, date(2026, 11, 28))
+    a = briefing.assessment
+    assert a is not None and a.before == ("2023-08", "2023-10") and \
+        a.after == ("2023-11", "2024-01") and a.ring_m == 250
+    before = ["2023-08", "2023-09", "2023-10"]
+    assert a.counts["target_before"] == len(raw_inside(place.geometry, before)) > 300
+    assert a.counts["target_after"] == len(raw_inside(place.geometry, LATEST_3))
+    ring = place.geometry.buffer(250).difference(place.geometry)
+    rest = borough_bng().difference(place.geometry.buffer(250))
+    # the ring is counted across the borough's edge too (Egham, over the river): a move
+    # next door does not stop at the boundary
+    rows = [(float(r["Longitude"]), float(r["Latitude"])) for m in before
+            for r in police_dicts(m) if r["Longitude"] and r["Latitude"]]
+    x, y = TO_BNG.transform([r[0] for r in rows], [r[1] for r in rows])
+    in_ring = shapely.contains_xy(ring, x, y)
+    assert a.counts["ring_before"] == pytest.approx(int(in_ring.sum()), abs=3)
+    assert a.counts["control_before"] == pytest.approx(len(raw_inside(rest, before)), abs=3)
+    assert a.counts["control_after"] == pytest.approx(len(raw_inside(rest, LATEST_3)), abs=3)
+    c = a.counts
+    t0, t1, c0, c1 = (c["target_before"], c["target_after"], c["control_before"],
+                      c["control_after"])
+    w = t0 / c0
+    assert a.local.estimate == pytest.approx((t1 - t0) - w * (c1 - c0))
+    assert a.local.se == pytest.approx(math.sqrt(t0 + t1 + w * w * (c0 + c1)))
+    sentence = a.sentence()
+    assert sentence.startswith("Staines ") and "the borough's trend would predict" in sentence
+    assert sentence in key_figures(briefing)
+    page = briefing_html(briefing)
+    assert '<section class="table assessment"><h2>Change against the borough' in page
+    assert f'<td class="n">{t0:,}</td>' in page and html.escape(sentence) in page
+    assert page_count(briefing_pdf(briefing)) <= 2
+
+
+def test_the_pack_says_when_there_is_nothing_to_compare_with(engine) -> None:
+    # the first sample month has no month before it loaded
+    briefing = build_briefing(engine, ward_place("Staines"), date(2022, 1, 20), months=1)
+    assert briefing.assessment is None
+    assert any("Change against the borough's trend: not worked out" in n and
+               "2021-12" in n for n in briefing.notes)

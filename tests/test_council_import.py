@@ -174,7 +174,8 @@ def test_cli_ingest_with_mapping_json(tmp_path):
 
     assert first.returncode == 0, first.stderr
     out = json.loads(first.stdout)
-    assert set(out) == {"accepted", "rejected", "duplicates", "files"}
+    assert set(out) == {"rows", "accepted", "rejected", "duplicates", "files"}
+    assert out["rows"] == 30
     assert (out["accepted"], out["rejected"], out["duplicates"]) == (30, 0, 0)
     [summary] = out["files"]
     assert summary["file"] == str(path)

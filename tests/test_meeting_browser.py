@@ -66,7 +66,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture(scope="module")
 def app_url(database_url: str) -> Iterator[str]:
-    with run_streamlit(ROOT / "app.py", env={"HOTSPOTS_DATABASE_URL": database_url}) as url:
+    with run_streamlit(ROOT / "serve.py", env={"HOTSPOTS_DATABASE_URL": database_url}) as url:
         yield url
 
 
@@ -267,7 +267,7 @@ def test_a_throwline_check_on_a_phone_survives_a_restart(browser: Browser,
     if get_user(engine, "riverside.officer") is None:
         create_user(engine, "riverside.officer", "officer", display_name="Riverside Officer",
                     password=OFFICER_PASSWORD)
-    with run_streamlit(ROOT / "app.py", env={"HOTSPOTS_DATABASE_URL": database_url}) as url:
+    with run_streamlit(ROOT / "serve.py", env={"HOTSPOTS_DATABASE_URL": database_url}) as url:
         context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True,
                                       device_scale_factor=2)
         page = context.new_page()
@@ -317,7 +317,7 @@ def test_a_throwline_check_on_a_phone_survives_a_restart(browser: Browser,
     assert latest["recorded_by"] == "Riverside Officer"
     # the app restarted on the same database: the officer is still signed in (the session is
     # the database's) and the check is in the item's history
-    with run_streamlit(ROOT / "app.py", env={"HOTSPOTS_DATABASE_URL": database_url}) as url:
+    with run_streamlit(ROOT / "serve.py", env={"HOTSPOTS_DATABASE_URL": database_url}) as url:
         context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
         add_session_cookie(context, url, token)
         page = context.new_page()

@@ -39,6 +39,7 @@ from present.words import (
     cell_text,
     month_name,
     month_span,
+    months_in_words,
     readable,
     settings_table,
     street_name,
@@ -79,6 +80,17 @@ def test_street_names_come_from_police_uk_snap_points() -> None:
     assert street_name("  On or near   Church   Road ") == "Church Road"
     assert street_name("Petrol Station") == "Petrol Station"
     assert street_name("(no description)") == street_name("") == ""
+    # a hotspot's busiest point carries its count: not part of the street's name
+    assert street_name("On or near Theme/Adventure Park (244)") == "Theme/Adventure Park"
+    assert street_name("On or near Bridge Street (1,204)") == "Bridge Street"
+    assert street_name("On or near Flat 4 (Rear)") == "Flat 4 (Rear)"
+
+
+def test_months_the_library_names_are_written_in_words() -> None:
+    note = "11 of 12 months compared; dropped 2023-12 (no data for 2022-12)."
+    assert months_in_words(note) == ("11 of 12 months compared; dropped Dec 2023 "
+                                     "(no data for Dec 2022).")
+    assert months_in_words("reviewed on 2026-12-01") == "reviewed on 2026-12-01"  # a date
 
 
 def test_settings_are_written_in_words() -> None:

@@ -23,7 +23,7 @@ from tests.sample_data import SAMPLE_POLICE
 REGISTER_TABLES = {"pspo_orders", "pspo_conditions", "pspo_events", "equipment",
                    "equipment_checks", "check_photos", "problem_locations", "problem_actions",
                    "problem_events", "theme_mappings"}
-NEWEST = "0005"
+NEWEST = "0006"
 ACCESS_TABLES = {"users", "restricted_categories", "audit_log"}
 
 

@@ -45,7 +45,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture(scope="module")
 def app_url(database_url: str) -> Iterator[str]:
-    with run_streamlit(ROOT / "app.py", env={"HOTSPOTS_DATABASE_URL": database_url}) as url:
+    with run_streamlit(ROOT / "serve.py", env={"HOTSPOTS_DATABASE_URL": database_url}) as url:
         yield url
 
 
@@ -89,7 +89,7 @@ def test_a_check_logged_in_the_form_is_kept_as_typed(browser: Browser, database_
     needing = before[before["attention"]]["asset_id"].tolist()
     assert needing  # the example register has a broken cabinet lock in Spelthorne
     asset = needing[0]
-    with run_streamlit(ROOT / "app.py", env={"HOTSPOTS_DATABASE_URL": database_url}) as url:
+    with run_streamlit(ROOT / "serve.py", env={"HOTSPOTS_DATABASE_URL": database_url}) as url:
         page, blocked, errors = open_page(browser, f"{url}/water_safety")
         wait_for_map(page)
         wait_idle(page)
@@ -119,7 +119,7 @@ def test_a_check_logged_in_the_form_is_kept_as_typed(browser: Browser, database_
             latest["source"]) == ("Browser Tester", HOSTILE, "serviceable", "replaced",
                                   "app form")
     # a new server on the same database: the check is there, its text shown as typed
-    with run_streamlit(ROOT / "app.py", env={"HOTSPOTS_DATABASE_URL": database_url}) as url:
+    with run_streamlit(ROOT / "serve.py", env={"HOTSPOTS_DATABASE_URL": database_url}) as url:
         page, _, _ = open_page(browser, f"{url}/water_safety")
         wait_for_map(page)
         wait_idle(page)

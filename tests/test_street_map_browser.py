@@ -86,7 +86,7 @@ def test_streets_show_when_the_tile_server_answers(browser: Browser, database_ur
                                                    tiles: TileServer) -> None:
     env = {"HOTSPOTS_DATABASE_URL": database_url, "HOTSPOTS_TILES": tiles.url,
            "HOTSPOTS_TILES_ATTRIBUTION": "Council street map (test server)"}
-    with run_streamlit(ROOT / "app.py", env=env) as url:
+    with run_streamlit(ROOT / "serve.py", env=env) as url:
         page, blocked, errors = open_page(browser, f"{url}/hotspot_map")
         frame = wait_for_map(page)
         settle(page)
@@ -110,7 +110,7 @@ def test_without_a_tile_server_the_map_says_so_and_still_names_streets(
     down = f"http://127.0.0.1:{free_port()}/{{z}}/{{x}}/{{y}}.png"
     tiles = "osm" if setting == "osm" else down
     env = {"HOTSPOTS_DATABASE_URL": database_url, "HOTSPOTS_TILES": tiles}
-    with run_streamlit(ROOT / "app.py", env=env) as url:
+    with run_streamlit(ROOT / "serve.py", env=env) as url:
         page, blocked, errors = open_page(browser, f"{url}/hotspot_map")
         frame = wait_for_map(page)
         settle(page)

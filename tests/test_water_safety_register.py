@@ -189,10 +189,12 @@ def test_corrections_supersede_and_history_is_never_overwritten(register_db) -> 
 def test_a_resent_form_lands_once(register_db) -> None:
     engine = register_db.engine
     add_item(engine, item("RESEND-1"), USER, now=NOW)
-    first = log(engine, "RESEND-1", "2026-11-05 10:00", entry_key="form-abc")
-    again = log(engine, "RESEND-1", "2026-11-05 10:00", entry_key="form-abc")
+    first = log(engine, "RESEND-1", "2026-11-05 10:00")
+    again = log(engine, "RESEND-1", "2026-11-05 10:00")
     assert again.duplicate and again.id == first.id
     assert len(check_history(engine, "RESEND-1")) == 1
+    other = log(engine, "RESEND-1", "2026-11-05 10:00", outcome="damaged")
+    assert not other.duplicate and len(check_history(engine, "RESEND-1")) == 2
 
 
 def test_a_photo_is_kept_with_its_check(register_db) -> None:

@@ -93,6 +93,9 @@ def show_report(report: IngestReport) -> None:
         "rejected": "Set aside", "error": "Problem", "skipped": "Skipped"})), hide_index=True)
     for failed in report.failed_files:
         st.error(md(f"{failed['file']}: {failed['error']}"))
+    for read in report.files:  # how a file was read: lines decoded as Windows-1252, ...
+        for note in read.get("notes") or []:
+            st.info(md(f"{file_name(read['file'])}: {note}."))
 
 
 st.header("Import files")

@@ -16,7 +16,7 @@ from hotspots.analysis import DEFAULT_METHOD, Evaluation
 from hotspots.evaluate import ALL_CRIME, Candidate, default_candidates
 from hotspots.profile import HotspotProfile, adoption_origin, hotspot_at, hotspot_profile
 from hotspots.result import HotspotInputError
-from present import appstate
+from present import appstate, trends
 from present.assets import SETUP_HINT, assets_ready
 from present.export import hotspots_table
 from present.words import blank, month_name, month_span, settings_table, street_name
@@ -203,7 +203,8 @@ def profile_tables(profile: HotspotProfile) -> None:
     st.markdown("**By type**")
     by_type = pd.DataFrame({"Crime type": profile.by_type["crime_type"],
                             "Incidents": profile.by_type["count"].astype(int),
-                            "Share": profile.by_type["share"].map(lambda v: f"{v:.0%}")})
+                            "Share": profile.by_type["share"].map(
+                                lambda v: "under 1%" if 0 < v < 0.005 else f"{v:.0%}")})
     st.table(appstate.markdown_safe(by_type), hide_index=True)
     st.markdown("**Repeat locations in this hotspot**")
     if profile.repeats.empty:
@@ -338,8 +339,8 @@ def show_ranking(report, selection: dict) -> None:
         # widths that fit the column beside the map at 1366 px: no sideways scrolling
         column_config={
             "Rank": st.column_config.NumberColumn(width=48),
-            "Busiest street (on or near)": st.column_config.TextColumn(width=180),
-            "Ward": st.column_config.TextColumn(width=130),
+            "Busiest street (on or near)": st.column_config.TextColumn(width=190),
+            "Ward": st.column_config.TextColumn(width=160),
             "Incidents": st.column_config.NumberColumn(width=72, format="%d")})
     rows = chosen.selection.rows if chosen else []
     if rows and rows != st.session_state.get("hotspot_rows"):
@@ -406,7 +407,7 @@ st.caption(md(f"{area}, {month_span(month_from, month_to)}, {types}: "
 withheld = appstate.withheld_text(area, month_from, month_to, crime_types)
 if withheld:
     st.caption(md(withheld))
-left, right = st.columns([3, 2])
+left, right = st.columns([11, 9])
 with left:
     if not assets_ready():
         st.error(f"The map's files are missing: {SETUP_HINT}.")
@@ -483,3 +484,5 @@ if appstate.may(EVALUATE) and st.session_state.get("accuracy_requested"):
                       f"{result.cell_size:g} m cells."))
         show_accuracy(result, focus, method, dict(selection["params"]),
                       report.parameters.get("cell_size_m"))
+trends.where_heading(area, month_from, month_to, crime_types, selection["coverage"], months,
+                     version)

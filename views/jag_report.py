@@ -154,6 +154,17 @@ def with_note(frame: pd.DataFrame, note: str) -> pd.DataFrame:
     return frame.assign(note_for_this_role=note) if note else frame
 
 
+def spreadsheet(sheets: list[Sheet], where) -> bytes | None:
+    """The .xlsx of these sheets, or None with a plain message in `where` (the CSV beside it
+    still works): a spreadsheet that cannot be made must not take the page down."""
+    try:
+        return workbook_bytes(sheets, SOURCE)
+    except Exception as exc:  # noqa: BLE001 - whatever openpyxl refuses, say it plainly
+        where.warning(markdown_text(f"The spreadsheet could not be made ({type(exc).__name__});"
+                                    " the CSV download holds the same table."))
+        return None
+
+
 def stem(*parts: str) -> str:
     """A file name stem from words: lower case, spaces as underscores."""
     return "_".join(p.strip().lower().replace(" ", "_").replace("/", "-") for p in parts if p)
@@ -284,10 +295,11 @@ with summary_box:
                                                                      withheld)),
                           file_name=f"{summary_stem}.csv", mime="text/csv",
                           on_click="ignore", key="summary_csv")
-    second.download_button("Download summary spreadsheet (.xlsx)",
-                           workbook_bytes(summary_sheets, SOURCE),
-                           file_name=f"{summary_stem}.xlsx", mime=XLSX, on_click="ignore",
-                           key="summary_xlsx")
+    summary_book = spreadsheet(summary_sheets, second)
+    if summary_book is not None:
+        second.download_button("Download summary spreadsheet (.xlsx)", summary_book,
+                               file_name=f"{summary_stem}.xlsx", mime=XLSX, on_click="ignore",
+                               key="summary_xlsx")
 
 with concentration_box:
     st.header("How concentrated crime is")
@@ -317,8 +329,10 @@ with comparison_downloads:
                           safe_csv(with_note(result.table, withheld)),
                           file_name=f"{comparison_stem}.csv", mime="text/csv",
                           on_click="ignore", key="comparison_csv")
-    second.download_button("Download JAG spreadsheet (.xlsx)", workbook_bytes(sheets, SOURCE),
-                           file_name=f"{comparison_stem}.xlsx", mime=XLSX, on_click="ignore",
-                           key="comparison_xlsx", type="primary",
-                           help="Comparison, summary and concentration sheets, with notes and "
-                                "the RAG rule")
+    jag_book = spreadsheet(sheets, second)
+    if jag_book is not None:
+        second.download_button("Download JAG spreadsheet (.xlsx)", jag_book,
+                               file_name=f"{comparison_stem}.xlsx", mime=XLSX,
+                               on_click="ignore", key="comparison_xlsx", type="primary",
+                               help="Comparison, summary and concentration sheets, with notes "
+                                    "and the RAG rule")

@@ -14,7 +14,7 @@ from access.roles import EDIT_THEMES
 from geo.areas import resolve_area
 from hotspots.result import HotspotInputError
 from present import appstate
-from present.words import blank, month_name
+from present.words import blank, month_name, months_in_words
 from registers.problems import list_problems
 from report.themes import (
     THEMES,
@@ -86,14 +86,18 @@ st.markdown(f"**{int(total):,}** incidents in {month_name(month)} · **{len(prob
             f"problem locations · **{overdue}** overdue partner actions · **{len(alerts)}** "
             "alerts (below)")
 
-st.header(md(themed.title()))
+rolling, earlier = themed.periods["rolling"], themed.periods["rolling previous"]
+st.header(md(f"{themed.area.name}: priority themes, {month_name(month)}"))
+st.caption(md(f"Last {themed.months} months ({month_name(rolling[0])} to {month_name(rolling[1])}) "
+              f"against the same months a year before ({month_name(earlier[0])} to "
+              f"{month_name(earlier[1])})."))
 st.table(rag_style(appstate.markdown_safe(theme_view(themed, month))), hide_index=True)
 for note in themed.notes[:2]:
-    st.caption(md(note))
+    st.caption(md(months_in_words(note)))
 with st.expander("How the RAG and the changes are worked out"):
     st.caption(md(themed.rag_rule))
     for note in themed.notes[2:]:
-        st.caption(md(note))
+        st.caption(md(months_in_words(note)))
 chart = table.set_index("theme")[["rolling_previous", "rolling"]].rename(
     columns={"rolling_previous": "The same months a year before",
              "rolling": "Last 12 months"})

@@ -23,7 +23,7 @@ from hotspots.result import HotspotInputError
 from present import appstate
 from present.assets import SETUP_HINT, assets_ready
 from present.map import drawing_map
-from present.words import month_name
+from present.words import month_name, street_name
 from registers.problems import list_problems
 from report.briefing import BriefingError, Place, build_briefing, place_from_layer
 from report.briefing_html import briefing_html
@@ -57,13 +57,14 @@ def choose_place(area: str, version, months: list[str]) -> Place | None:
         if spots.empty:
             st.info("No hotspots in the last 12 months here.")
             return None
-        labels = {int(r.rank): f"{r.rank}: {r.top_location or 'hotspot'} ({r.ward}), "
-                               f"{r.count} incidents" for r in spots.itertuples()}
+        labels = {int(r.rank): f"{r.rank}: {street_name(r.top_location or '') or 'hotspot'} "
+                               f"({r.ward}), {r.count} incidents" for r in spots.itertuples()}
         rank = st.selectbox(f"Hotspot ({month_name(month_from)} to {month_name(months[-1])}, "
                             "as on the Hotspot map with its defaults)", list(labels),
                             format_func=labels.get, key="ap_hotspot")
         row = spots[spots["rank"] == rank].iloc[0]
-        return Place(f"Hotspot {rank}: {row['top_location'] or row['ward']}", "hotspot", code,
+        return Place(f"Hotspot {rank}: {street_name(row['top_location'] or '') or row['ward']}",
+                     "hotspot", code,
                      row.geometry, note=adoption_origin(report, rank))
     if kind == "Problem location":
         problems = list_problems(engine, area, include_closed=False)

@@ -13,7 +13,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from access.roles import MANAGE_PROBLEMS
-from present import appstate
+from present import appstate, trends
 from present.assets import SETUP_HINT, assets_ready
 from present.map import build_map
 from present.tables import before_after_table
@@ -192,6 +192,9 @@ monthly = result.by_month.set_index("month")
 if len(monthly):
     st.bar_chart(monthly[[ALL]], height=200)
     st.caption(f"{ALL} per month inside the outline; adopted in {result.start_month}.")
+trends.did_it_work(
+    "location", f"{p['adopted_on']:%Y-%m}", f"pl_wdd_{chosen}",
+    lambda before, after, ring: trends.problem_assessment(chosen, before, after, ring, version))
 
 st.subheader("History")
 st.table(appstate.markdown_safe(readable(record.events, {

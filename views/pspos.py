@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from present import appstate
+from present import appstate, trends
 from present.assets import SETUP_HINT, assets_ready
 from present.map import PSPO_COLOUR, build_map
 from present.tables import before_after_table
@@ -110,4 +110,8 @@ if len(orders):
         st.bar_chart(monthly[[ALL]], height=200)
         st.caption(f"{ALL} per month inside the area; the order was made in "
                    f"{result.made_month}.")
+    trends.did_it_work(
+        "order", str(pd.Period(o["made_on"], freq="M")), f"pspo_wdd_{chosen}",
+        lambda before, after, ring: trends.order_assessment(
+            str(o["reference"]), record.area_name, before, after, ring, version))
 

@@ -5,12 +5,12 @@ import the council's spreadsheets, export)."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
+from sqlalchemy.exc import OperationalError
 from streamlit_folium import st_folium
 
 from access.roles import LOG_CHECKS, MANAGE_EQUIPMENT
@@ -33,7 +33,12 @@ from registers.export import equipment_csv, equipment_geojson, history_csv
 from registers.imports import import_checks, import_equipment
 
 ALL_AREAS = "All areas"
+BUSY = ("The database is busy (an import or another save is running), so this check is not "
+        "saved yet. What you typed is kept: press Save check again in a moment (a check saved "
+        "twice is kept once).")
 md = appstate.markdown_text
+
+
 def save_check(engine, user: str) -> None:
     """Save the form's check (a callback, so the form can be cleared for the next one while
     the person who checked, the date and the time stay). A refusal keeps everything typed."""
@@ -46,17 +51,18 @@ def save_check(engine, user: str) -> None:
             checked_by=state["ws_checked_by"], outcome=state["ws_outcome"],
             action=state["ws_action"], notes=state["ws_notes"],
             photo=photo.getvalue() if photo else None, photo_name=photo.name if photo else None,
-            corrects=state["ws_corrects"], entry_key=state["ws_entry"], source="app form",
-            recorded_by=user)
+            corrects=state["ws_corrects"], source="app form", recorded_by=user)
     except RegisterError as exc:
         state["ws_error"], state["ws_saved"] = str(exc), None
+        return
+    except OperationalError:  # SQLite's "database is locked", a dropped connection
+        state["ws_error"], state["ws_saved"] = BUSY, None
         return
     state["ws_saved"] = (f"Saved check {logged.id} for {logged.asset_id}: "
                          f"{OUTCOMES[state['ws_outcome']]}, "
                          f"{datetime.combine(state['ws_day'], state['ws_time']):%d/%m/%Y %H:%M}"
                          + (" (it had been saved already)" if logged.duplicate else ""))
     state["ws_error"] = None
-    state["ws_entry"] = uuid.uuid4().hex
     state["ws_saves"] = state.get("ws_saves", 0) + 1  # a fresh photo box
     state["ws_notes"] = ""
     state["ws_corrects"] = None
@@ -96,8 +102,6 @@ def check_form(report: pd.DataFrame, items: pd.DataFrame, now: datetime) -> None
                                                f"({state_of.get(a, 'not due')})")
     history = check_history(engine, asset)
     counting = history[history["counts"]].iloc[::-1]
-    if "ws_entry" not in st.session_state:
-        st.session_state["ws_entry"] = uuid.uuid4().hex
     with st.form("ws_check", border=True):
         st.radio("Outcome", list(OUTCOMES), format_func=OUTCOMES.get, key="ws_outcome")
         st.radio("What was done", list(ACTIONS), format_func=ACTIONS.get, horizontal=True,

@@ -246,9 +246,17 @@
       if (options.touch && coarse && map.gestureHandling) {
         map.gestureHandling.enable();
       }
+      // The map's own page (an iframe) has the map as its main part, and a heading naming it
+      // for screen readers (shown to nobody else).
       var container = map.getContainer();
-      container.setAttribute("role", "region");
+      container.setAttribute("role", "main");
       container.setAttribute("aria-label", options.label || "Map");
+      if (!document.querySelector("h1.csp-map-title")) {
+        var title = document.createElement("h1");
+        title.className = "csp-map-title";
+        title.textContent = options.label || "Map";
+        container.insertBefore(title, container.firstChild);
+      }
       if (options.fit) {
         fitWindow(map, options.fit);
         if (options.bounds) { map.fitBounds(options.bounds); }

@@ -236,7 +236,7 @@ def sign_in_session(database_url: str, username: str, password: str) -> str:
 def add_session_cookie(context, base_url: str, token: str) -> None:
     """Give a browser context the app's session cookie, as signing in would."""
     context.add_cookies([{"name": SESSION_COOKIE, "value": token, "url": base_url,
-                          "sameSite": "Strict"}])
+                          "sameSite": "Strict", "httpOnly": True}])
 
 
 PROJECTOR = {"width": 1366, "height": 768}  # a meeting room's projector
