@@ -18,7 +18,6 @@ import csv
 import io
 import json
 import re
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -39,6 +38,7 @@ from tests.support.browser import (
     run_streamlit,
     set_up_sample_database,
     settle,
+    wait_for_cookie,
     wait_for_map,
     wait_idle,
 )
@@ -86,20 +86,6 @@ def sign_in(browser: Browser, url: str, username: str, password: str = PASSWORD)
         wait_idle(page)
         assert page.url.rstrip("/") == url.rstrip("/")
     return page
-
-
-def wait_for_cookie(page: Page) -> None:
-    """The session cookie is set by the server once the first signed-in page asks for it
-    (present.session_cookie): wait for it, and check no script in the page can read it."""
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        found = [c for c in page.context.cookies() if c["name"] == "csp_session"]
-        if found:
-            assert found[0]["httpOnly"] and found[0]["sameSite"] == "Strict"
-            assert "csp_session" not in page.evaluate("document.cookie")
-            return
-        page.wait_for_timeout(200)
-    raise AssertionError("the server never set the session cookie")
 
 
 def nav_links(page: Page) -> set[str]:

@@ -42,6 +42,7 @@ from tests.support.browser import (
     run_streamlit,
     set_up_sample_database,
     settle,
+    wait_for_cookie,
     wait_for_map,
     wait_idle,
 )
@@ -280,7 +281,7 @@ def test_a_throwline_check_on_a_phone_survives_a_restart(browser: Browser,
         page.get_by_label("Password", exact=True).fill(OFFICER_PASSWORD)
         page.get_by_role("button", name="Sign in").tap()
         expect(page.get_by_role("heading", name="Water safety")).to_be_visible(timeout=30000)
-        page.wait_for_function("document.cookie.includes('csp_session=')", timeout=30000)
+        wait_for_cookie(page)  # set by the server, HttpOnly
         assert page.url == f"{url}/water_safety"  # on to the page opened before signing in
         wait_for_map(page)
         wait_idle(page)

@@ -239,6 +239,20 @@ def add_session_cookie(context, base_url: str, token: str) -> None:
                           "sameSite": "Strict", "httpOnly": True}])
 
 
+def wait_for_cookie(page: Page) -> None:
+    """The session cookie is set by the server once the first signed-in page asks for it
+    (present.session_cookie): wait for it, and check no script in the page can read it."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        found = [c for c in page.context.cookies() if c["name"] == SESSION_COOKIE]
+        if found:
+            assert found[0]["httpOnly"] and found[0]["sameSite"] == "Strict"
+            assert SESSION_COOKIE not in page.evaluate("document.cookie")
+            return
+        page.wait_for_timeout(200)
+    raise AssertionError("the server never set the session cookie")
+
+
 PROJECTOR = {"width": 1366, "height": 768}  # a meeting room's projector
 PHONE = {"width": 390, "height": 844}  # a phone held upright at the riverside
 
