@@ -1,6 +1,7 @@
 # One command to run the app, one to run the tests; both install what they need first.
 # `make run`  -> install, set up the database with the bundled sample, start the app
-# `make test` -> install (including Debian's chromium for browser tests), lint, run every test
+# `make test` -> install (including Debian's chromium for browser tests), lint (ruff, and
+#                import-linter for the layer order), run every test
 
 PYTHON ?= python3
 VENV := .venv
@@ -16,6 +17,7 @@ run: setup
 
 test: install assets browser postgres
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest
 
 install: $(VENV)/.installed
@@ -46,6 +48,7 @@ postgres:
 
 bench: setup
 	$(PY) bench/bench_import_detect.py
+	$(PY) bench/bench_national.py
 	$(PY) bench/bench_hotspots.py
 	$(PY) bench/bench_context.py
 	$(PY) bench/bench_registers.py

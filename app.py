@@ -18,10 +18,10 @@ from access.roles import (
     Principal,
 )
 from access.scope import acting_as
-from present import appstate
-from present.shell import style_page
-from present.signin import go_on_to_page_asked_for, signed_in
+from views import state
 from views.pspo_editor import pspo_editor
+from views.shell import style_page
+from views.signin import go_on_to_page_asked_for, signed_in
 from views.users import users_page
 
 st.set_page_config(page_title="CSP hotspots", layout="wide",
@@ -62,8 +62,8 @@ def pages_for(principal: Principal) -> dict[str, list]:
 
 
 style_page()
-engine = appstate.engine()
-appstate.start_warm_up()
+engine = state.engine()
+state.start_warm_up()
 principal = signed_in(engine)
 with acting_as(principal):
     sections = pages_for(principal)

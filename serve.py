@@ -1,5 +1,5 @@
 """The app as an ASGI server: Streamlit's app (app.py) plus the routes that set and remove the
-session cookie from the server, HttpOnly (present.session_cookie). `make run` starts it:
+session cookie from the server, HttpOnly (views.session_cookie). `make run` starts it:
 
     .venv/bin/python -m streamlit run serve.py --server.port 8501
 """
@@ -8,6 +8,6 @@ from __future__ import annotations
 
 import streamlit as st
 
-from present.session_cookie import routes
+from views.session_cookie import routes
 
 app = st.App("app.py", routes=routes())

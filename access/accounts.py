@@ -23,6 +23,7 @@ from access.roles import MANAGE_USERS, Principal, check_role
 from access.scope import SYSTEM, acting_as, require
 from access.sessions import end_user_sessions
 from access.throttle import begin_attempt, finish_attempt, source_label, unlock
+from core.errors import UserError
 from store.db import write_transaction
 from store.models import User
 
@@ -45,7 +46,7 @@ PUBLIC_FIELDS = ["username", "display_name", "email", "role", "source", "active"
                  "created_at", "last_sign_in"]
 
 
-class AccountError(ValueError):
+class AccountError(UserError, ValueError):
     """An account change that cannot be made, with the field and what to do."""
 
     def __init__(self, message: str, field: str = "username"):
@@ -53,7 +54,7 @@ class AccountError(ValueError):
         self.field = field
 
 
-class SignInFailed(Exception):
+class SignInFailed(UserError):
     """Wrong username or password (deliberately not saying which), or a locked account."""
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Engine, select
 
 from access.roles import READ_AUDIT
 from access.scope import current_principal, require
-from present.export import safe_csv
+from core.safe_text import safe_csv
 from store.models import AuditEntry
 
 COLUMNS = ["id", "at", "actor", "role", "action", "entity", "entity_id", "summary", "before",

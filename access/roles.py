@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.errors import UserError
+
 VIEW = "view maps, hotspots, summaries and briefing packs"
 SEE_RESTRICTED = "see restricted categories"
 IMPORT = "import incidents and read set-aside rows"
@@ -37,7 +39,7 @@ ROLE_SUMMARY = {
 }
 
 
-class AccessDenied(PermissionError):
+class AccessDenied(UserError, PermissionError):
     """Someone tried something their role does not allow; the message says what and which
     roles may."""
 

@@ -15,25 +15,20 @@ restricted-category filter where incidents are read, and the audit entry every c
 
 from __future__ import annotations
 
-import argparse
-import os
-import platform
 from datetime import datetime, timedelta
-from pathlib import Path
 
-from machine import cpu_model, force_database, timed
+from machine import bench_parser, force_bench, timed
 
 from access.accounts import authenticate, create_user
 from access.audit import read_audit
+from access.incidents import load_incidents
 from access.roles import Principal
 from access.scope import acting_as
 from access.sessions import resume_session, start_session
 from hotspots.analysis import find_hotspots
 from registers.checks import log_check
 from registers.equipment import add_item
-from store.incidents import load_incidents
 
-ROOT = Path(__file__).resolve().parents[1]
 MONTHS = [f"2023-{m:02d}" for m in range(1, 13)] + ["2024-01"]
 PASSWORD = "a long benchmark passphrase"
 VIEWER = Principal("bench.viewer", "viewer")
@@ -41,14 +36,8 @@ ANALYST = Principal("bench.analyst", "analyst")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--force-dir", type=Path,
-                        default=ROOT.parent / "shared" / "data" / "police" / "surrey")
-    args = parser.parse_args()
-    print(f"Machine: {cpu_model()}, {os.cpu_count()} cores, Python "
-          f"{platform.python_version()}, {platform.system()} {platform.release()}")
-    engine = force_database("bench-access-", args.force_dir, MONTHS)
+    args, engine = force_bench(__doc__, "bench-access-", MONTHS,
+                               bench_parser(__doc__, repeats=5, force_dir=True))
     n = args.repeats
     names = iter(range(10_000))
     hashed, _ = timed(lambda: create_user(engine, f"user{next(names)}", "viewer",

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -35,9 +34,8 @@ import time
 from pathlib import Path
 
 import geopandas as gpd
-from machine import cpu_model
+from machine import ROOT, machine_line
 
-ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from playwright.sync_api import Error as PlaywrightError  # noqa: E402
@@ -73,13 +71,13 @@ def set_up(directory: Path) -> str:
     url = f"sqlite:///{directory / 'bench.sqlite'}"
     env = {**os.environ, "HOTSPOTS_DATABASE_URL": url,
            "HOTSPOTS_ADMIN_PASSWORD": TEST_ADMIN_PASSWORD}
-    subprocess.run([sys.executable, "-m", "hotspots.cli", "setup"], cwd=ROOT, check=True,
+    subprocess.run([sys.executable, "-m", "cli", "setup"], cwd=ROOT, check=True,
                    env=env, capture_output=True)
     boroughs = gpd.read_file(ROOT / "data" / "sample" / "boundaries" / "lad_2013_sample.geojson")
     union = directory / "three_boroughs.geojson"
     gpd.GeoDataFrame({"name": [THREE]}, geometry=[boroughs.union_all()],
                      crs=boroughs.crs).to_file(union, driver="GeoJSON")
-    subprocess.run([sys.executable, "-m", "hotspots.cli", "layers", "add", "area", str(union),
+    subprocess.run([sys.executable, "-m", "cli", "layers", "add", "area", str(union),
                     "--name", THREE], cwd=ROOT, check=True, env=env, capture_output=True)
     return url
 
@@ -235,7 +233,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    print(f"Machine: {cpu_model()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(machine_line())
     figures: dict[str, list[float]] = {}
 
     def note(name: str, value: float) -> None:

@@ -25,17 +25,22 @@
 
 from __future__ import annotations
 
-import argparse
-import platform
 from pathlib import Path
 
-import geopandas as gpd
 import numpy as np
 import shapely
-from machine import cpu_model, force_database, force_files, reset_peak_rss, timed, vm_hwm_mb
+from machine import (
+    SHARED,
+    bench_parser,
+    force_area,
+    force_bench,
+    force_files,
+    reset_peak_rss,
+    timed,
+    vm_hwm_mb,
+)
 
 from geo.areas import resolve_area
-from geo.layers import store_layer
 from geo.population import load_census_population
 from hotspots.emerging import emerging_hotspots, pattern_counts
 from hotspots.near_repeat import knox_test, near_repeat, risk_extent
@@ -46,26 +51,9 @@ from registers.example import seed_example_registers
 from registers.pspo import find_order_id, get_order
 from report.assessment import assess_outline
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "data"
 YEAR = [f"2023-{m:02d}" for m in range(2, 13)] + ["2024-01"]
 EARLIER = [f"2022-{m:02d}" for m in range(1, 12)] + ["2023-01"]
-SURREY_DISTRICTS = [f"E070002{n:02d}" for n in range(7, 18)]
 RESIDENTIAL = ["Burglary", "Criminal damage and arson", "Other theft"]
-
-
-def force_area(engine) -> str | None:
-    """Store Surrey's 11 districts as one area, when the national file is at hand."""
-    national = SHARED / "boundaries" / "lad_2013_england_generalised.geojson"
-    if not national.exists():
-        return None
-    lads = gpd.read_file(national)
-    code_field = next(c for c in lads.columns if c.upper().endswith("CD"))
-    surrey = lads[lads[code_field].isin(SURREY_DISTRICTS)]
-    if len(surrey) != len(SURREY_DISTRICTS):
-        return None
-    store_layer(engine, "area", surrey, "bench: Surrey's 11 districts", name="Surrey (force)")
-    return "Surrey (force)"
 
 
 def synthetic_log(n: int, side_m: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -81,17 +69,12 @@ def synthetic_log(n: int, side_m: float, seed: int) -> tuple[np.ndarray, np.ndar
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--force-dir", type=Path, default=SHARED / "police" / "surrey")
+    parser = bench_parser(__doc__, force_dir=True)
     parser.add_argument("--force-dir-2022", type=Path,
                         default=SHARED / "police" / "surrey_2022-01_to_2022-11")
-    args = parser.parse_args()
+    args, engine = force_bench(__doc__, "bench_assessment_", ["2023-01", *YEAR], parser,
+                               numpy=np.__version__, shapely=shapely.__version__)
     r = args.repeats
-
-    print(f"Machine: {cpu_model()}, {platform.machine()}, Python {platform.python_version()}, "
-          f"numpy {np.__version__}, shapely {shapely.__version__}")
-    engine = force_database("bench_assessment_", args.force_dir, ["2023-01", *YEAR])
     files, what = force_files(args.force_dir_2022, EARLIER[:-1])
     report = ingest_paths(engine, files)
     print(f"Also: {what}, 2022-01..2022-11: {report.accepted:,} incidents")

@@ -12,9 +12,6 @@ PDF's pages.
 
 from __future__ import annotations
 
-import argparse
-import os
-import platform
 import re
 import tempfile
 import time
@@ -23,20 +20,19 @@ from pathlib import Path
 
 import matplotlib
 import shapely
-from machine import cpu_model, timed
+from machine import SAMPLE_POLICE, bench_parser, machine_line, timed
 
 from geo.areas import resolve_area
-from geo.layers import load_layer, seed_bundled_layers
+from geo.bundled import seed_bundled_layers
+from geo.layers import load_layer
 from ingest.run import ingest_paths
-from present.static_map import briefing_map
 from registers.example import seed_example_registers
 from report.briefing import Place, build_briefing, place_from_layer
 from report.briefing_html import briefing_html
 from report.briefing_pdf import briefing_pdf
+from report.static_map import briefing_map
 from store.db import forget_engines, get_engine, migrate
 
-ROOT = Path(__file__).resolve().parents[1]
-SAMPLE_POLICE = ROOT / "data" / "sample" / "police"
 BOROUGH = "Spelthorne"
 ACTION_DAY = date(2026, 11, 28)
 
@@ -81,13 +77,10 @@ def bench_place(engine, place: Place, months: int, repeats: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=3)
+    parser = bench_parser(__doc__)
     parser.add_argument("--months", type=int, default=12)
     args = parser.parse_args()
-    print(f"Machine: {cpu_model()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"{platform.system()} {platform.release()}, matplotlib {matplotlib.__version__}, "
-          f"shapely {shapely.__version__}")
+    print(machine_line(matplotlib=matplotlib.__version__, shapely=shapely.__version__))
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'bench.sqlite'}"
         start = time.perf_counter()

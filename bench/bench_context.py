@@ -18,55 +18,33 @@
 
 from __future__ import annotations
 
-import argparse
-import platform
-from pathlib import Path
-
-import geopandas as gpd
 import numpy as np
 import shapely
-from machine import cpu_model, force_database, reset_peak_rss, timed, vm_hwm_mb
+from machine import force_area, force_bench, reset_peak_rss, timed, vm_hwm_mb
 
+from access.incidents import load_incidents
+from core.themes import ALL_CRIME
 from geo.areas import resolve_area
 from geo.joins import attribute_incidents, context_layers, water_distance
 from geo.layers import load_layer, store_layer
 from hotspots.analysis import area_incidents, find_hotspots
-from report.compare import compare, parse_targets
+from report.compare import jag_comparison, parse_targets
 from report.concentration import concentration
-from report.summary import summarise
-from store.incidents import load_incidents
+from report.summary import incident_summary
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "data"
 YEAR = [f"2023-{m:02d}" for m in range(2, 13)] + ["2024-01"]
-SURREY_DISTRICTS = [f"E070002{n:02d}" for n in range(7, 18)]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--force-dir", type=Path, default=SHARED / "police" / "surrey")
-    args = parser.parse_args()
+    args, engine = force_bench(__doc__, "bench_context_", YEAR, numpy=np.__version__,
+                               shapely=shapely.__version__)
     r = args.repeats
-
-    print(f"Machine: {cpu_model()}, {platform.machine()}, Python {platform.python_version()}, "
-          f"numpy {np.__version__}, shapely {shapely.__version__}")
-    engine = force_database("bench_context_", args.force_dir, YEAR)
 
     wards = load_layer(engine, "ward", "E07000213")[["name", "geometry"]]
     pspos = wards.assign(code=[f"bench-pspo-{i}" for i in range(len(wards))])
     store_layer(engine, "pspo", pspos, "bench: Spelthorne ward outlines as PSPOs",
                 code_field="code", name_field="name", parent_code="E07000213")
-    national = SHARED / "boundaries" / "lad_2013_england_generalised.geojson"
-    force_area = None
-    if national.exists():
-        lads = gpd.read_file(national)
-        code_field = next(c for c in lads.columns if c.upper().endswith("CD"))
-        surrey = lads[lads[code_field].isin(SURREY_DISTRICTS)]
-        if len(surrey) == len(SURREY_DISTRICTS):
-            store_layer(engine, "area", surrey, "bench: Surrey's 11 districts",
-                        name="Surrey (force)")
-            force_area = "Surrey (force)"
+    whole = force_area(engine)
 
     incidents = load_incidents(engine)
     print(f"\nJoins: all {len(incidents):,} incidents of the year against every layer")
@@ -96,8 +74,8 @@ def main() -> None:
     print(f"  hotspots (weighted) with context for hotspots and incidents: {seconds:.3f} s "
           f"({len(found.hotspots)} hotspots, {len(found.incidents):,} incidents)")
     for by in ("ward", "lsoa", "town-centre", "river", "pspo"):
-        seconds, result = timed(lambda b=by: summarise(engine, "Spelthorne", b, YEAR[0],
-                                                       YEAR[-1]), r)
+        seconds, result = timed(lambda b=by: incident_summary(engine, "Spelthorne", b, YEAR[0],
+                                                              YEAR[-1]), r)
         print(f"  summary by {by:<12}: {seconds:.3f} s ({len(result.overview())} rows)")
     place = resolve_area(engine, "Spelthorne")
     year = area_incidents(engine, place, YEAR[0], YEAR[-1])
@@ -105,25 +83,25 @@ def main() -> None:
     print(f"  concentration (100 m cells, {len(table)} crime types): {seconds:.3f} s")
     targets = parse_targets(["*=reduce:5"])
     for months, by in ((12, None), (6, None), (6, "ward"), (6, "town-centre")):
-        seconds, result = timed(lambda m=months, b=by: compare(
+        seconds, result = timed(lambda m=months, b=by: jag_comparison(
             engine, "Spelthorne", "2024-01", m, b, targets), r)
         print(f"  compare {months:>2} months by {by or 'crime type':<12}: {seconds:.3f} s "
               f"({len(result.table)} lines, complete={result.complete})")
 
-    if force_area:
-        force = resolve_area(engine, force_area)
-        print(f"\nWhole force ({force_area}, {force.boundary.area / 1e6:,.0f} km²)")
+    if whole:
+        force = resolve_area(engine, whole)
+        print(f"\nWhole force ({whole}, {force.boundary.area / 1e6:,.0f} km²)")
         for months, by in ((12, None), (6, None), (6, "ward")):
             reset_peak_rss()
-            seconds, result = timed(lambda m=months, b=by: compare(
-                engine, force_area, "2024-01", m, b, targets), r)
+            seconds, result = timed(lambda m=months, b=by: jag_comparison(
+                engine, whole, "2024-01", m, b, targets), r)
             current = int(result.table.iloc[0]["current"]) if by is None else int(
-                result.table[result.table["crime_type"] == "All crime and ASB"]["current"].sum())
+                result.table[result.table["crime_type"] == ALL_CRIME]["current"].sum())
             print(f"  compare {months:>2} months by {by or 'crime type':<12}: {seconds:.3f} s "
                   f"({current:,} incidents in the current period; peak RSS "
                   f"{vm_hwm_mb() or 0:.0f} MB)")
-        seconds, result = timed(lambda: summarise(engine, force_area, "river", YEAR[0],
-                                                  YEAR[-1]), r)
+        seconds, result = timed(lambda: incident_summary(engine, whole, "river", YEAR[0],
+                                                         YEAR[-1]), r)
         print(f"  summary by river, force year: {seconds:.3f} s "
               f"({int(result.totals.iloc[0]):,} incidents)")
     else:

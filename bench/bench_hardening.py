@@ -15,7 +15,7 @@ import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from machine import ROOT, cpu_model
+from machine import ROOT, machine_line
 
 sys.path.insert(0, str(ROOT))
 
@@ -24,7 +24,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 
 from access.accounts import SignInFailed, authenticate  # noqa: E402
 from access.scope import acting_as, operator  # noqa: E402
-from geo.layers import seed_bundled_layers  # noqa: E402
+from geo.bundled import seed_bundled_layers  # noqa: E402
 from ingest.run import ingest_paths  # noqa: E402
 from registers.checks import log_check  # noqa: E402
 from registers.equipment import add_item  # noqa: E402
@@ -91,7 +91,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
-    print(f"Machine: {cpu_model()}")
+    print(machine_line())
     with acting_as(operator()), tempfile.TemporaryDirectory() as tmp:
         paths = write_corpus(Path(tmp) / "fuzz")
         print("fuzz, SQLite:     ", fuzz(f"sqlite:///{tmp}/fuzz.sqlite", paths))

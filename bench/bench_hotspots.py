@@ -64,10 +64,11 @@ import scipy
 import scipy.sparse as sp
 import shapely
 import sklearn
-from machine import cpu_model, reset_peak_rss, vm_hwm_mb
+from machine import machine_info, reset_peak_rss, vm_hwm_mb
 from scipy import stats
 from shapely.geometry.base import BaseGeometry
 
+from core.themes import ALL_CRIME
 from hotspots import (
     METHODS,
     hotspot_dbscan,
@@ -78,7 +79,6 @@ from hotspots import (
     hotspot_weighted,
 )
 from hotspots.cells import Raster
-from hotspots.evaluate import ALL_CRIME
 from hotspots.gistar import confidence_bins, gistar_z, neighbour_matrix
 from hotspots.kde import kde_surface, kernel_weights, linear_bin, set_bandwidth
 
@@ -123,25 +123,18 @@ def version(module: str) -> str:
         return "not installed"
 
 
-def machine_info() -> dict[str, Any]:
-    """What the figures were measured on."""
-    return {
-        "cpu": cpu_model(),
-        "cores": f"{os.cpu_count()} logical, {psutil.cpu_count(logical=False)} physical",
-        "ram": f"{psutil.virtual_memory().total / 2**30:.1f} GB",
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "scikit-learn": sklearn.__version__,
-        "scipy": scipy.__version__,
-        "esda": version("esda"),
-        "libpysal": version("libpysal"),
-        "shapely": shapely.__version__,
-        "numba": version("numba"),
-        "platform": platform.platform(),
-        "load average": load_average(),
-        "peak memory": ("kernel VmHWM reset per step + psutil sampler" if reset_peak_rss()
-                        else "psutil sampler every 5 ms (VmHWM cannot be reset here)"),
-    }
+def measured_on() -> dict[str, Any]:
+    """What the figures were measured on: machine.machine_info, with memory, the numeric
+    libraries' versions, the load and how peak memory is measured."""
+    return machine_info(
+        cores=f"{os.cpu_count()} logical, {psutil.cpu_count(logical=False)} physical",
+        ram=f"{psutil.virtual_memory().total / 2**30:.1f} GB",
+        numpy=np.__version__, **{"scikit-learn": sklearn.__version__},
+        scipy=scipy.__version__, esda=version("esda"), libpysal=version("libpysal"),
+        shapely=shapely.__version__, numba=version("numba"), platform=platform.platform(),
+        **{"load average": load_average(),
+           "peak memory": ("kernel VmHWM reset per step + psutil sampler" if reset_peak_rss()
+                           else "psutil sampler every 5 ms (VmHWM cannot be reset here)")})
 
 
 # --- memory and timing -----------------------------------------------------------------------
@@ -590,7 +583,8 @@ def esda_in_child(counts: np.ndarray, weights: sp.csr_matrix,
 
 def bench_sample(repeats: int) -> None:
     """find_hotspots with every method and evaluate_area for three bundled boroughs."""
-    from geo.layers import load_layer, seed_bundled_layers
+    from geo.bundled import seed_bundled_layers
+    from geo.layers import load_layer
     from hotspots.analysis import evaluate_area, find_hotspots
     from ingest.run import ingest_paths
     from store.db import get_engine, migrate
@@ -681,7 +675,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.perf_counter()
     print("Machine")
-    for key, value in machine_info().items():
+    for key, value in measured_on().items():
         print(f"  {key:<15} {value}")
     print(f"  {'repeats':<15} up to {args.repeats} while a run takes < {CHEAP_S:g} s; best kept")
     print(flush=True)

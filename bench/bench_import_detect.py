@@ -33,7 +33,6 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import os
 import platform
 import resource
 import sqlite3
@@ -49,10 +48,11 @@ from typing import Any, TypeVar
 
 import psutil
 import sqlalchemy
-from machine import cpu_model, reset_peak_rss, vm_hwm_mb
+from machine import machine_info, reset_peak_rss, vm_hwm_mb
 from sqlalchemy import Engine, MetaData
 
-from geo.layers import load_layer, seed_bundled_layers
+from geo.bundled import seed_bundled_layers
+from geo.layers import load_layer
 from hotspots.analysis import HotspotReport, find_hotspots
 from ingest.run import IngestReport, ingest_paths, parse_file
 from present.export import hotspots_geojson
@@ -75,19 +75,13 @@ T = TypeVar("T")
 
 # --- machine ---------------------------------------------------------------------------------
 
-def machine_info(database: str) -> dict[str, Any]:
-    """What the figures were measured on."""
-    return {
-        "cpu": cpu_model(),
-        "cores_logical": os.cpu_count(),
-        "cores_physical": psutil.cpu_count(logical=False),
-        "ram_gb": round(psutil.virtual_memory().total / 2**30, 1),
-        "python": platform.python_version(),
-        "sqlite": sqlite3.sqlite_version,
-        "sqlalchemy": sqlalchemy.__version__,
-        "platform": platform.platform(),
-        "database": database,
-    }
+def measured_on(database: str) -> dict[str, Any]:
+    """What the figures were measured on: machine.machine_info, with memory, SQLite and the
+    database."""
+    return machine_info(cores_physical=psutil.cpu_count(logical=False),
+                        ram_gb=round(psutil.virtual_memory().total / 2**30, 1),
+                        sqlite=sqlite3.sqlite_version, sqlalchemy=sqlalchemy.__version__,
+                        platform=platform.platform(), database=database)
 
 
 # --- memory and timing -----------------------------------------------------------------------
@@ -335,7 +329,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.database_url:
         database = sqlalchemy.engine.make_url(args.database_url).render_as_string(
             hide_password=True)
-    machine = machine_info(database)
+    machine = measured_on(database)
     print("Machine")
     for key, value in machine.items():
         print(f"  {key:<15} {value}")

@@ -18,8 +18,6 @@ import argparse
 import csv
 import io
 import os
-import platform
-import statistics
 import tempfile
 import threading
 import time
@@ -27,11 +25,11 @@ import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from machine import cpu_model
+from machine import machine_line, timed
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from geo.layers import seed_bundled_layers
+from geo.bundled import seed_bundled_layers
 from registers.checks import OUTCOMES, due_report, log_check
 from registers.example import EXAMPLES
 from registers.export import history_csv
@@ -115,14 +113,10 @@ def run(url: str, label: str, items: int, checks: int) -> dict:
     elapsed = time.perf_counter() - t
     figures["import checks from CSV"] = (elapsed, f"{len(imported.accepted):,} checks, "
                                                   f"{len(imported.accepted) / elapsed:,.0f}/s")
-    times = []
-    for _ in range(5):
-        t = time.perf_counter()
-        due = due_report(engine)
-        times.append(time.perf_counter() - t)
+    seconds, due = timed(lambda: due_report(engine), 5)
     figures[f"due this month, {items:,} items"] = (
-        statistics.median(times), f"{int(due['needs_check'].sum())} to check, "
-                                  f"{int(due['attention'].sum())} needing attention")
+        seconds, f"{int(due['needs_check'].sum())} to check, "
+                 f"{int(due['attention'].sum())} needing attention")
     t = time.perf_counter()
     _, rows = history_csv(engine)
     figures["export the whole history (CSV)"] = (time.perf_counter() - t, f"{rows:,} checks")
@@ -139,8 +133,7 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=1_000)
     parser.add_argument("--no-postgres", action="store_true")
     args = parser.parse_args()
-    print(f"Machine: {cpu_model()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"{platform.system()} {platform.release()}")
+    print(machine_line())
     print(f"{args.items:,} items; {args.checks:,} checks logged one by one, {args.checks:,} "
           f"from 4 threads, {args.checks:,} imported")
     with tempfile.TemporaryDirectory() as tmp:

@@ -15,57 +15,29 @@
 
 from __future__ import annotations
 
-import argparse
-import platform
 from datetime import date
-from pathlib import Path
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
-from machine import cpu_model, force_database, reset_peak_rss, timed, vm_hwm_mb
+from machine import force_area, force_bench, reset_peak_rss, timed, vm_hwm_mb
 
-from geo.layers import store_layer
+from registers.alerts import overview_alerts
 from registers.example import seed_example_registers
-from report.themes import (
+from report.theme_mapping import (
     categories_for,
     default_mapping,
-    overview_alerts,
     reset_theme_mapping,
     save_theme_mapping,
-    theme_table,
 )
+from report.themes import theme_table
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "data"
 MONTHS = [f"2023-{m:02d}" for m in range(1, 13)] + ["2024-01"]
-SURREY_DISTRICTS = [f"E070002{n:02d}" for n in range(7, 18)]
-
-
-def force_area(engine) -> str | None:
-    """Store Surrey's 11 districts as one area when the national district file is at hand."""
-    national = SHARED / "boundaries" / "lad_2013_england_generalised.geojson"
-    if not national.exists():
-        return None
-    lads = gpd.read_file(national)
-    code_field = next(c for c in lads.columns if c.upper().endswith("CD"))
-    surrey = lads[lads[code_field].isin(SURREY_DISTRICTS)]
-    if len(surrey) != len(SURREY_DISTRICTS):
-        return None
-    store_layer(engine, "area", surrey, "bench: Surrey's 11 districts", name="Surrey (force)")
-    return "Surrey (force)"
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--force-dir", type=Path, default=SHARED / "police" / "surrey")
-    args = parser.parse_args()
+    args, engine = force_bench(__doc__, "bench_themes_", MONTHS, numpy=np.__version__,
+                               pandas=pd.__version__)
     r = args.repeats
-
-    print(f"Machine: {cpu_model()}, {platform.machine()}, Python {platform.python_version()}, "
-          f"numpy {np.__version__}, pandas {pd.__version__}")
-    engine = force_database("bench_themes_", args.force_dir, MONTHS)
     seed_example_registers(engine)
     whole = force_area(engine)
 

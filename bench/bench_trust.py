@@ -20,32 +20,23 @@
 
 from __future__ import annotations
 
-import argparse
-import platform
-import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from machine import cpu_model, timed
+from machine import bench_parser, machine_line, sample_database, timed
 
 from geo.areas import resolve_area
-from geo.layers import seed_bundled_layers
 from geo.population import load_census_population
 from hotspots import METHODS
 from hotspots.analysis import area_incidents, find_hotspots, testable_months
 from hotspots.bandwidth import bandwidth_nrd_rule, nearest_neighbour_bandwidth
-from hotspots.evaluate import Candidate, rolling_origin, summarise
+from hotspots.evaluate import Candidate, accuracy_summary, rolling_origin
 from hotspots.kde import density_surface, hotspot_kde
-from ingest.run import ingest_paths
-from report.compare import compare, parse_targets
+from report.compare import jag_comparison, parse_targets
 from report.currency import data_currency
 from report.themes import theme_table
-from store.db import get_engine, migrate
 
-ROOT = Path(__file__).resolve().parents[1]
-SAMPLE_POLICE = ROOT / "data" / "sample" / "police"
 BOROUGHS = ["Spelthorne", "Runnymede", "Woking"]
 YEAR = ("2023-02", "2024-01")
 LABELS = {"weighted counts": "default", "pooled forecast": "forecast",
@@ -57,19 +48,6 @@ def kde_before(incidents, area, cell_size=None):
     xy = incidents[["easting", "northing"]].to_numpy(float)
     width = max(bandwidth_nrd_rule(xy), cell_size or 50.0)
     return hotspot_kde(incidents, area, bandwidth=width, cell_size=cell_size)
-
-
-def sample_database():
-    """A fresh SQLite file set up as `hotspots setup` does, with the whole sample."""
-    url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='bench_trust_'))}/bench.sqlite"
-    migrate(url)
-    engine = get_engine(url)
-    seed_bundled_layers(engine)
-    start = time.perf_counter()
-    report = ingest_paths(engine, [SAMPLE_POLICE])
-    print(f"Data: the bundled sample, {report.accepted:,} incidents imported in "
-          f"{time.perf_counter() - start:.1f} s ({report.rejected:,} rows set aside)")
-    return engine
 
 
 def bandwidths(engine) -> None:
@@ -105,9 +83,9 @@ def speed(engine, repeats: int) -> None:
         ("find_hotspots default, Runnymede burglary year",
          lambda: find_hotspots(engine, "Runnymede", *YEAR, ["Burglary"])),
         ("compare rolling 12 months to 2024-01, Spelthorne",
-         lambda: compare(engine, "Spelthorne", "2024-01")),
-        ("compare by ward, Spelthorne", lambda: compare(engine, "Spelthorne", "2024-01",
-                                                        by="ward")),
+         lambda: jag_comparison(engine, "Spelthorne", "2024-01")),
+        ("compare by ward, Spelthorne", lambda: jag_comparison(engine, "Spelthorne", "2024-01",
+                                                               by="ward")),
         ("theme_table 2024-01, Spelthorne", lambda: theme_table(engine, "Spelthorne",
                                                                 "2024-01")),
         ("data_currency, Spelthorne", lambda: data_currency(engine, "Spelthorne")),
@@ -122,7 +100,7 @@ def speed(engine, repeats: int) -> None:
 def comparisons(engine) -> None:
     print("\nRolling 12 months to 2024-01 against the 12 before (target *=reduce:5)")
     for name in BOROUGHS:
-        result = compare(engine, name, "2024-01", targets=parse_targets(["*=reduce:5"]))
+        result = jag_comparison(engine, name, "2024-01", targets=parse_targets(["*=reduce:5"]))
         table = result.table
         changed = int(table["change"].notna().sum())
         rag = int((table["rag"] != "").sum())
@@ -144,7 +122,7 @@ def evaluation(engine) -> None:
         points = area_incidents(engine, place, None, None, None)
         months = testable_months(sorted(points["month"].unique()), 12)
         results = rolling_origin(points, place.land, months, 12, 0.01, 50.0, None, candidates)
-        frames.append(summarise(results).assign(borough=name))
+        frames.append(accuracy_summary(results).assign(borough=name))
     del METHODS["kde_before"]
     summary = pd.concat(frames)
     summary["method"] = summary["method"].map(LABELS)
@@ -174,14 +152,12 @@ def evaluation(engine) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--repeats", type=int, default=5)
+    parser = bench_parser(__doc__, repeats=5)
     parser.add_argument("--no-evaluate", action="store_true",
                         help="Skip the evaluation table (about a minute).")
     args = parser.parse_args()
-    print(f"Machine: {cpu_model()}, {platform.machine()}, Python {platform.python_version()}, "
-          f"numpy {np.__version__}, pandas {pd.__version__}")
-    engine = sample_database()
+    print(machine_line(numpy=np.__version__, pandas=pd.__version__))
+    engine = sample_database("bench_trust_")
     start = time.perf_counter()
     match = load_census_population(engine)
     print(f"Populations loaded in {time.perf_counter() - start:.2f} s: {match.summary()}")

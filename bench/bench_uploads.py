@@ -1,4 +1,4 @@
-"""Benchmark the upload checks (ingest/uploads.py) on a real-sized zip and on a zip bomb.
+"""Benchmark the upload checks (core/uploads.py) on a real-sized zip and on a zip bomb.
 
     .venv/bin/python bench/bench_uploads.py [--repeats 3] [--zip-mb 40]
 
@@ -17,21 +17,15 @@ process's loaded libraries and the bytes already held).
 
 from __future__ import annotations
 
-import argparse
-import os
-import platform
 import tempfile
 import time
 import zipfile
 import zlib
 from pathlib import Path
 
-from machine import cpu_model, reset_peak_rss, timed, vm_hwm_mb
+from machine import SAMPLE_POLICE, bench_parser, machine_line, reset_peak_rss, timed, vm_hwm_mb
 
-from ingest.uploads import MB, UploadRefused, check_upload, check_upload_path, check_zip
-
-ROOT = Path(__file__).resolve().parents[1]
-SAMPLE_POLICE = ROOT / "data" / "sample" / "police"
+from core.uploads import MB, UploadRefused, check_upload, check_upload_path, check_zip
 
 
 def real_zip(path: Path, target_mb: float) -> tuple[int, int]:
@@ -94,13 +88,10 @@ def measure(label: str, step, repeats: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=3)
+    parser = bench_parser(__doc__)
     parser.add_argument("--zip-mb", type=float, default=40.0)
     args = parser.parse_args()
-    print(f"Machine: {cpu_model()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"{platform.system()} {platform.release()}, zlib {zlib.ZLIB_RUNTIME_VERSION}; "
-          f"median of {args.repeats}")
+    print(f"{machine_line(zlib=zlib.ZLIB_RUNTIME_VERSION)}; median of {args.repeats}")
     with tempfile.TemporaryDirectory(prefix="bench-uploads-") as folder:
         real, bomb, liar = (Path(folder) / n for n in ("police.zip", "bomb.zip", "lying.zip"))
         start = time.perf_counter()

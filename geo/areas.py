@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 
-import geopandas as gpd
 import shapely
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Engine
 
-from geo.crs import BNG
+from core.errors import UserError
+from geo.crs import BNG, reproject
 from geo.layers import load_layer
 
 
-class UnknownAreaError(LookupError):
+class UnknownAreaError(UserError, LookupError):
     """No loaded area matches the name or code asked for."""
 
 
@@ -54,13 +55,26 @@ def resolve_area(engine: Engine, name_or_code: str) -> Area:
     wanted = name_or_code.strip().lower()
     match = areas[(areas["name"].str.lower() == wanted) | (areas["code"].str.lower() == wanted)]
     if match.empty:
-        known = ", ".join(f"{n} ({c})" for n, c in zip(areas["name"], areas["code"], strict=True))
-        raise UnknownAreaError(f"no area called '{name_or_code}'. Known areas: {known or 'none'}."
-                               " Load its boundary as an Area layer file (Data page, Layers).")
+        raise UnknownAreaError(f"no area called '{name_or_code}'. {_known(areas, wanted)} Load "
+                               "its boundary as an Area layer file (Data page, Layers).")
     row = match.iloc[0]
-    boundary = gpd.GeoSeries([row.geometry], crs=match.crs).to_crs(BNG).iloc[0]
+    boundary = reproject(row.geometry, match.crs, BNG)
     water = load_layer(engine, "water").to_crs(BNG)
     near = water[water.intersects(boundary)]
     land = boundary.difference(shapely.union_all(near.geometry.to_numpy())) if len(near) \
         else boundary
     return Area(code=row["code"], name=row["name"], boundary=boundary, land=land)
+
+
+def _known(areas, wanted: str, listed: int = 12) -> str:
+    """The loaded areas, or with many loaded (every district) the names closest to what was
+    asked for, so the message stays readable."""
+    labels = [f"{n} ({c})" for n, c in zip(areas["name"], areas["code"], strict=True)]
+    if len(labels) <= listed:
+        return f"Known areas: {', '.join(labels) or 'none'}."
+    names = areas["name"].str.lower().tolist()
+    close = difflib.get_close_matches(wanted, names, n=5, cutoff=0.6)
+    if not close:
+        return f"{len(labels):,} areas are loaded; none has a name like it."
+    return (f"{len(labels):,} areas are loaded; the closest: "
+            f"{', '.join(labels[names.index(c)] for c in close)}.")

@@ -7,9 +7,11 @@ far below the police.uk snap-point anonymisation and fine for hotspots.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 from pyproj import Transformer
+from shapely.geometry.base import BaseGeometry
 
 WGS84 = "EPSG:4326"
 BNG = "EPSG:27700"
@@ -19,6 +21,8 @@ GB_LON = (-8.7, 1.9)
 GB_LAT = (49.8, 60.9)
 GB_EASTING = (0.0, 700_000.0)
 GB_NORTHING = (0.0, 1_300_000.0)
+
+CRSLike = Any  # what GeoPandas takes for a crs: "EPSG:27700", 27700, a pyproj CRS
 
 
 @lru_cache(maxsize=2)
@@ -36,6 +40,14 @@ def bng_to_lonlat(easting: np.ndarray, northing: np.ndarray) -> tuple[np.ndarray
     return _transformer(BNG, WGS84).transform(
         np.asarray(easting, float), np.asarray(northing, float)
     )
+
+
+def reproject(geometry: BaseGeometry, from_crs: CRSLike, to_crs: CRSLike) -> BaseGeometry:
+    """One geometry moved from one coordinate system to another (a WGS84 outline into BNG
+    metres, say); the same as projecting a one-row GeoSeries, without writing one out."""
+    import geopandas as gpd  # heavy: only the callers that reproject pay for it
+
+    return gpd.GeoSeries([geometry], crs=from_crs).to_crs(to_crs).iloc[0]
 
 
 def in_gb_lonlat(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from core.errors import UserError
+
 # Letters of the 500 km and 100 km squares: a 5x5 grid of A-Z without I.
 _LETTERS = "ABCDEFGHJKLMNOPQRSTUVWXYZ"
 # The 500 km squares that hold Great Britain: S, T (south), N, O (middle), H, J (north).
@@ -17,7 +19,7 @@ _FIRST_LETTERS = "HJNOST"
 _REFERENCE = re.compile(r"^([A-Z]{2})\s*(\d*)\s*(\d*)$")
 
 
-class GridReferenceError(ValueError):
+class GridReferenceError(UserError, ValueError):
     """Text that is not an OS grid reference on Great Britain's grid, with what is wrong."""
 
 

@@ -21,6 +21,7 @@ from sqlalchemy import Engine
 from geo.areas import Area
 from geo.crs import BNG
 from geo.layers import load_layer
+from geo.pspo_outlines import pspo_outlines
 
 DEFAULT_FRONTAGE_M = 50.0
 CONTEXT_COLUMNS = ["ward_code", "ward", "lsoa_code", "lsoa", "town_centre",
@@ -138,24 +139,6 @@ def context_layers(engine: Engine, area: Area | None = None,
         town_centres=Units.of(load_layer(engine, "town-centre", code)),
         pspos=Units.of(pspo_frame),
         water=water, frontage_m=float(frontage_m))
-
-
-def pspo_outlines(engine: Engine, area_code: str | None = None) -> gpd.GeoDataFrame:
-    """WGS84 outlines (code, name) of the register's orders in force and of any PSPO layer
-    loaded as a file (before the register existed)."""
-    from registers.pspo import pspo_areas  # registers build on geo, not the other way round
-
-    orders = pspo_areas(engine, area_code)
-    layer = load_layer(engine, "pspo", area_code)
-    if orders.empty:
-        return layer
-    orders = orders.assign(source="PSPO register", population=None, approximate=False,
-                           note=orders["example"].map({True: "EXAMPLE order", False: None}))
-    columns = ["code", "name", "parent_code", "source", "note", "population", "approximate",
-               "geometry"]
-    frame = pd.concat([orders[columns], layer[columns]], ignore_index=True) if len(layer) \
-        else orders[columns]
-    return gpd.GeoDataFrame(frame, geometry="geometry", crs=orders.crs)
 
 
 def water_distance(geometries: np.ndarray, layers: ContextLayers) -> np.ndarray:

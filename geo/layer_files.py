@@ -15,8 +15,9 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
+from core.errors import UserError
+from core.uploads import UploadRefused, check_upload_path
 from geo.crs import BNG, WGS84
-from ingest.uploads import UploadRefused, check_upload_path
 
 # What geometry each kind of layer needs: boundaries are areas; a river may be drawn as a
 # polygon (its banks) or as a line (its centreline).
@@ -32,7 +33,7 @@ REJECT_COLUMNS = ["file", "feature", "field", "reason"]
 UPLOAD_KINDS = ("json", "kml", "gpkg", "zip", "shp", "text")
 
 
-class LayerError(ValueError):
+class LayerError(UserError, ValueError):
     """A layer file that cannot be used, with a message saying what looks wrong."""
 
 

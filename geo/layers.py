@@ -35,7 +35,7 @@ from geo.layer_files import (
 from store.models import Layer
 
 __all__ = ["LayerError", "LayerFile", "check_layer_file", "read_layer_file", "KINDS",
-           "add_layer_file", "add_drawn_feature", "store_layer", "seed_bundled_layers",
+           "add_layer_file", "add_drawn_feature", "store_layer",
            "load_layer", "list_layers"]
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
@@ -45,12 +45,9 @@ AREA_KINDS = ("ward", "lsoa", "town-centre", "pspo")
 # A new file of these kinds replaces every feature of the kind in the boroughs it covers (a new
 # ward vintage, say); for the other kinds a feature replaces the one with the same code.
 REPLACED_BY_AREA = ("ward", "lsoa")
+NAME_FIELDS = (r".*NM", r"name", r"alt_name", r"title")  # ONS's LAD13NM, WD13NM, ...
 POPULATION_FIELDS = (r"population", r"pop(ulation)?_?\d{0,4}", r"usual_?residents",
                      r"all[ _]?ages", r"residents", r"observation")
-OLD_WARDS_NOTE = ("2013 ward boundaries: {name} has been re-warded since; load the current "
-                  "wards as a Wards layer file (Data page, Layers)")
-BUNDLED_SOURCE = "ONS/OS boundaries (OGL v3), via martinjc/UK-GeoJSON"
-THAMES_SOURCE = "River Thames water polygons, © OpenStreetMap contributors (ODbL)"
 
 
 def slug(text: str) -> str:
@@ -94,8 +91,7 @@ def store_layer(engine: Engine, kind: str, frame: gpd.GeoDataFrame, source: str,
         points = (r"camera_?id", r"location", r"site") if kind == "cctv" else ()
         code_col = _pick(frame, code_field, (r".*CD", r"code", r"id", r"gss.*", r"ref.*",
                                              *points[:1]))
-        name_col = _pick(frame, name_field, (r".*NM", r"name", r"alt_name", r"title",
-                                             *points[1:]))
+        name_col = _pick(frame, name_field, (*NAME_FIELDS, *points[1:]))
     pop_col = _pick(frame, population_field, POPULATION_FIELDS)
     now = datetime.now()
     rows = []
@@ -159,12 +155,18 @@ def add_layer_file(engine: Engine, kind: str, path: str | Path, name: str | None
                    name_field: str | None = None,
                    population_field: str | None = None) -> LayerFile:
     """Read, check and store a user's layer file; features outside every loaded borough (or
-    outside `parent`) are set aside with a reason. Returns what was kept and set aside."""
+    outside `parent`) are set aside with a reason. An area file with `name` becomes one area
+    (its features merged); without, each feature is an area of its own, named and coded from
+    its fields (every district of a county or of England in one go). Returns what was kept
+    and set aside."""
     if kind not in KINDS:
         raise LayerError(f"unknown layer kind '{kind}'; use one of {', '.join(KINDS)}")
-    if kind == "area" and not name:
-        raise LayerError("an area needs a name (features are merged into one boundary)")
     checked = check_layer_file(path, kind)
+    if kind == "area" and not name and _pick(checked.features, name_field,
+                                             NAME_FIELDS) is None:
+        raise LayerError(f"{checked.file}: no field names the areas; give the field holding "
+                         "each area's name (e.g. LAD13NM), or a name to merge every feature "
+                         "into one area")
     if kind in AREA_KINDS:
         assign_parents(engine, checked, parent)
     elif parent:
@@ -200,37 +202,6 @@ def assign_parents(engine: Engine, layer: LayerFile, parent: str | None = None) 
     layer.reject(layer.features["parent_code"].isna(),
                  "{label}: lies outside " + where + " (less than 1% of it overlaps); load the "
                  "area first or check the file")
-
-
-def seed_bundled_layers(engine: Engine) -> int:
-    """Load the bundled boroughs, their wards and LSOAs, the Thames and the approximate town
-    centres, if not yet loaded."""
-    from geo.town_centres import seed_approximate_town_centres  # it builds on this module
-
-    if not load_layer(engine, "area").empty:
-        # a database made before town centres existed gets the approximations once
-        return 0 if len(load_layer(engine, "town-centre")) else \
-            seed_approximate_town_centres(engine)
-    count = 0
-    lads = gpd.read_file(SAMPLE / "boundaries" / "lad_2013_sample.geojson")
-    count += store_layer(engine, "area", lads, BUNDLED_SOURCE, code_field="LAD13CD",
-                         name_field="LAD13NM", replace=False)
-    for _, lad in lads.iterrows():
-        code, lad_name = lad["LAD13CD"], lad["LAD13NM"]
-        note = None if lad_name == "Spelthorne" else OLD_WARDS_NOTE.format(name=lad_name)
-        wards = gpd.read_file(SAMPLE / "boundaries" / f"wards_2013_{code}.geojson")
-        count += store_layer(engine, "ward", wards, BUNDLED_SOURCE, code_field="WD13CD",
-                             name_field="WD13NM", parent_code=code, note=note, replace=False)
-        lsoas = gpd.read_file(SAMPLE / "boundaries" / f"lsoa_2011_{code}.geojson")
-        count += store_layer(engine, "lsoa", lsoas, BUNDLED_SOURCE, code_field="LSOA11CD",
-                             name_field="LSOA11NM", parent_code=code, replace=False)
-    water = gpd.read_file(SAMPLE / "water" / "thames_sample.geojson")
-    water["code"] = [f"thames-{i + 1}" for i in range(len(water))]
-    water["name"] = "River Thames"
-    count += store_layer(engine, "water", water, THAMES_SOURCE, code_field="code",
-                         name_field="name", replace=False)
-    count += seed_approximate_town_centres(engine)
-    return count
 
 
 @lru_cache(maxsize=64)

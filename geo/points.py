@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from core.errors import UserError
 from geo.crs import (
     GB_EASTING,
     GB_LAT,
@@ -22,7 +23,7 @@ from geo.crs import (
 from geo.gridref import GridReferenceError, parse_grid_reference
 
 
-class LocationError(ValueError):
+class LocationError(UserError, ValueError):
     """A location that cannot be used; `field` names the input that is wrong."""
 
     def __init__(self, message: str, field: str):

@@ -14,6 +14,7 @@ import pandas as pd
 import shapely
 from sqlalchemy import Engine, select
 
+from core.import_result import FileImport
 from geo.crs import BNG
 from geo.layers import (
     POPULATION_FIELDS,
@@ -23,7 +24,6 @@ from geo.layers import (
     load_layer,
     set_population,
 )
-from ingest.result import FileImport
 from store.models import Incident
 
 CODE_FIELDS = (r"code", r".*cd", r"gss.*", r"geography code")

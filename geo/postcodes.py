@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from core.errors import UserError
 from geo.crs import bng_to_lonlat
 
 BUNDLED_POSTCODES = Path(__file__).resolve().parents[1] / "data" / "sample" / "postcodes" / (
@@ -62,13 +63,17 @@ def _codepoint_files(path: Path) -> list[Path]:
     return [f for f in files if not f.name.lower().startswith(("doc", "code-point_open_column"))]
 
 
+class PostcodesMissing(UserError, FileNotFoundError):
+    """No Code-Point Open files where the postcodes were looked for."""
+
+
 @lru_cache(maxsize=4)
 def load_postcodes(path: str | None = None) -> PostcodeLookup:
     """Load Code-Point Open (folder or CSV); default HOTSPOTS_POSTCODES, else the bundled one."""
     root = Path(path or os.environ.get("HOTSPOTS_POSTCODES") or BUNDLED_POSTCODES)
     files = _codepoint_files(root)
     if not files:
-        raise FileNotFoundError(f"No Code-Point Open CSV files found under {root}")
+        raise PostcodesMissing(f"No Code-Point Open CSV files found under {root}")
     frames = [
         pd.read_csv(f, header=None, names=CODEPOINT_COLUMNS, usecols=[0, 2, 3], dtype={0: str})
         for f in files

@@ -10,8 +10,11 @@ import pandas as pd
 import shapely
 from sqlalchemy import Engine
 
+from access.incidents import load_incidents
 from access.roles import EVALUATE
 from access.scope import require
+from core.months import month_range, months_before
+from core.themes import ALL_CRIME
 from geo.areas import Area, resolve_area
 from geo.context import incidents_frame, label_hotspots
 from geo.crs import BNG
@@ -20,17 +23,14 @@ from hotspots import METHODS, method_options
 from hotspots.captions import listed_parameters, ranking_sentence
 from hotspots.change import hotspot_change, hotspot_classify
 from hotspots.evaluate import (
-    ALL_CRIME,
+    accuracy_summary,
     default_candidates,
-    previous_months,
     recommend,
     rolling_origin,
-    summarise,
 )
 from hotspots.kde import DensitySurface, density_surface
 from hotspots.repeat import repeat_locations
 from hotspots.result import HotspotInputError, select_coverage
-from store.incidents import load_incidents
 
 # Hotspots of what was asked for: every hotspot holds the chosen crime, ranked by its count
 # (hotspots.weighted). Out of sample on the bundled Surrey sample it is never behind grid counts
@@ -146,7 +146,7 @@ class Evaluation:
     @property
     def summary(self) -> pd.DataFrame:
         """Mean PEI*, PAI and hit rate per crime type and method, best first."""
-        return summarise(self.results)
+        return accuracy_summary(self.results)
 
     def best(self, crime_type: str = ALL_CRIME) -> str | None:
         """The method with the highest mean PEI* for the crime type."""
@@ -168,7 +168,7 @@ def testable_months(months: list[str], train_months: int) -> list[str]:
     """Months that have `train_months` stored months before them."""
     have = set(months)
     return [m for m in sorted(have)
-            if all(p in have for p in previous_months(m, train_months))]
+            if all(p in have for p in months_before(m, train_months))]
 
 
 def evaluate_area(engine: Engine, area: str, test_months: list[str] | None = None,
@@ -207,8 +207,7 @@ def months_between(month_from: str, month_to: str) -> list[str]:
     """Every month from one YYYY-MM to another, inclusive."""
     if month_from > month_to:
         raise HotspotInputError(f"the period starts ({month_from}) after it ends ({month_to})")
-    span = pd.period_range(month_from, month_to, freq="M")
-    return [str(m) for m in span]
+    return month_range(month_from, month_to)
 
 
 def find_repeats(engine: Engine, area: str, month_from: str, month_to: str,
@@ -219,9 +218,9 @@ def find_repeats(engine: Engine, area: str, month_from: str, month_to: str,
     return repeat_locations(area_incidents(engine, place, month_from, month_to, categories), top)
 
 
-def compare_periods(engine: Engine, area: str, before: tuple[str, str], after: tuple[str, str],
-                    categories: list[str] | None = None,
-                    cell_size: float | None = None) -> gpd.GeoDataFrame:
+def change_by_cell(engine: Engine, area: str, before: tuple[str, str], after: tuple[str, str],
+                   categories: list[str] | None = None,
+                   cell_size: float | None = None) -> gpd.GeoDataFrame:
     """Per-cell change between two periods (each a (from, to) pair of months)."""
     before_months, after_months = months_between(*before), months_between(*after)
     place = resolve_area(engine, area)

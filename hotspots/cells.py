@@ -26,7 +26,7 @@ def set_cell_size(area: BaseGeometry) -> float:
     return nice_length(min(maxx - minx, maxy - miny) / 50)
 
 
-def check_area(area: BaseGeometry) -> None:
+def check_land(area: BaseGeometry) -> None:
     """Refuse an area with no land: nothing could be a hotspot in it. Slivers left where a
     boundary and a river nearly coincide (under 5 cm wide) do not count as land."""
     if area is None or area.is_empty or area.area <= 0 or area.buffer(-0.05).is_empty:

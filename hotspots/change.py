@@ -15,7 +15,7 @@ from scipy import stats
 from shapely.geometry.base import BaseGeometry
 
 from geo.crs import BNG
-from hotspots.cells import Raster, check_area, choose_cell_size
+from hotspots.cells import Raster, check_land, choose_cell_size
 from hotspots.gistar import land_cells
 from hotspots.result import HotspotInputError, points_xy
 
@@ -45,7 +45,7 @@ def hotspot_change(before: pd.DataFrame, after: pd.DataFrame, area: BaseGeometry
     """Incidents per cell in two periods: before, after, change, % change, p-value (exact
     Poisson test, scaled for periods of different lengths, FDR-adjusted across cells) and
     whether the change is significant at 95%. Cells empty in both periods are left out."""
-    check_area(area)
+    check_land(area)
     if before_months <= 0 or after_months <= 0:
         raise HotspotInputError("each period must be at least one month long")
     cell_size, rule = choose_cell_size(area, cell_size)
@@ -98,7 +98,7 @@ def hotspot_classify(periods: list[pd.DataFrame], area: BaseGeometry,
     least one); former = in >= 10% of the earlier periods and < 10% of the recent ones;
     intermittent = in >= 10% of periods otherwise. A cell both hot and cold is "mixed".
     """
-    check_area(area)
+    check_land(area)
     p = {**CLASSIFY_DEFAULTS, **{k: v for k, v in params.items() if v is not None}}
     if len(periods) < 2:
         raise HotspotInputError("classifying hot spots needs at least two periods")

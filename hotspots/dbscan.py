@@ -14,7 +14,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 from sklearn.cluster import DBSCAN
 
-from hotspots.cells import check_area, check_positive
+from hotspots.cells import check_land, check_positive
 from hotspots.result import (
     HotspotInputError,
     empty_result,
@@ -68,7 +68,7 @@ def hotspot_dbscan(incidents: pd.DataFrame, area: BaseGeometry, eps: float | Non
 
     count = score = incidents inside the outline, so clusters rank by how many they hold.
     """
-    check_area(area)
+    check_land(area)
     check_positive("eps", eps)
     check_positive("min_samples", min_samples, unit="")
     xy = points_xy(incidents)

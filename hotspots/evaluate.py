@@ -22,10 +22,10 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from hotspots.cells import Raster, check_area
+from core.months import months_before
+from core.themes import ALL_CRIME
+from hotspots.cells import Raster, check_land
 from hotspots.result import HotspotInputError, points_xy
-
-ALL_CRIME = "All crime and ASB"
 
 
 @dataclass(frozen=True)
@@ -67,12 +67,6 @@ def default_candidates() -> list[Candidate]:
     ]
 
 
-def previous_months(month: str, n: int) -> list[str]:
-    """The n months before `month` (YYYY-MM), oldest first."""
-    period = pd.Period(month, freq="M")
-    return [str(period - i) for i in range(n, 0, -1)]
-
-
 @dataclass
 class EvaluationGrid:
     """The land cells of the evaluation grid, with their outlines for overlap tests."""
@@ -87,7 +81,7 @@ class EvaluationGrid:
     @classmethod
     def over(cls, land: BaseGeometry, cell_size: float, coverage: float) -> EvaluationGrid:
         """Cells with their centre on land; `budget` cells make up `coverage` of the land."""
-        check_area(land)
+        check_land(land)
         if not 0 < coverage <= 1:
             raise HotspotInputError(f"coverage must be a fraction between 0 and 1, not "
                                     f"{coverage}")
@@ -177,7 +171,7 @@ def rolling_origin(incidents: pd.DataFrame, land: BaseGeometry, test_months: lis
     rows = []
     steps = max(1, len(test_months) * len(crime_types))
     for i, month in enumerate(test_months):
-        window = previous_months(month, train_months)
+        window = months_before(month, train_months)
         everything = incidents[incidents["month"].isin(window)]
         for j, crime in enumerate(crime_types):
             if progress:
@@ -209,7 +203,7 @@ def rolling_origin(incidents: pd.DataFrame, land: BaseGeometry, test_months: lis
         "pai", "pei_star", "hits", "area_km2", "area_share", "incidents", "note"])
 
 
-def summarise(results: pd.DataFrame) -> pd.DataFrame:
+def accuracy_summary(results: pd.DataFrame) -> pd.DataFrame:
     """Mean PEI*, PAI and hit rate per crime type and method over the test months, best
     method first within each crime type."""
     if results.empty:

@@ -4,7 +4,7 @@ than the area as a whole, with a false-discovery-rate correction and ArcGIS's cl
 Gi* (Ord and Getis 1995), binary weights with the cell itself included, n cells, counts x:
     z_i = (sum_j w_ij x_j - mean(x) W_i) / (S sqrt((n S1_i - W_i^2) / (n - 1)))
 with W_i = sum_j w_ij, S1_i = sum_j w_ij^2 and S the population standard deviation of x.
-This is esda's G_Local(star=True, transform="B") z-score (tests/test_methods.py checks both
+This is esda's G_Local(star=True, transform="B") z-score (tests/test_gistar.py checks both
 it and a case worked by hand). We compute it directly on a sparse matrix: on 250k cells esda
 takes ~1 s to build its libpysal graph and ~1 s more for the analytical z-scores, and ~70 s
 with its permutation test (no numba here), where this takes ~0.2 s in all, the same z-scores
@@ -25,7 +25,7 @@ from scipy.spatial import cKDTree
 from shapely.geometry.base import BaseGeometry
 
 from geo.crs import BNG
-from hotspots.cells import Raster, check_area, check_positive, choose_cell_size
+from hotspots.cells import Raster, check_land, check_positive, choose_cell_size
 from hotspots.result import HotspotInputError, empty_result, make_result, points_xy
 
 # ArcGIS Gi_Bin: +-3 at 99% confidence, +-2 at 95%, +-1 at 90%, 0 not significant.
@@ -110,7 +110,7 @@ def land_cells(area: BaseGeometry, cell_size: float | None = None,
                distance: float | None = None, k: int | None = None,
                fdr: bool = True) -> LandCells:
     """Check the parameters, lay the cells over the area's land and link neighbours."""
-    check_area(area)
+    check_land(area)
     cell_size, cell_rule = choose_cell_size(area, cell_size)
     check_positive("the neighbour distance", distance)
     if distance and distance < cell_size:
@@ -153,7 +153,7 @@ def hotspot_gistar(incidents: pd.DataFrame, area: BaseGeometry, cell_size: float
     score = Gi* z-score; count = incidents in the cell. `gistar_cells` has cold spots too.
     """
     if len(points_xy(incidents)) == 0:
-        check_area(area)
+        check_land(area)
         cell_size, _ = choose_cell_size(area, cell_size)
         check_positive("the neighbour distance", distance)
         if k is not None and k < 1:

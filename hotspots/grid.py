@@ -9,7 +9,7 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from hotspots.cells import Raster, check_area, choose_cell_size
+from hotspots.cells import Raster, check_land, choose_cell_size
 from hotspots.result import (
     HotspotInputError,
     empty_result,
@@ -60,7 +60,7 @@ def hotspot_grid(incidents: pd.DataFrame, area: BaseGeometry, cell_size: float |
     """
     if shape not in SHAPES:
         raise HotspotInputError(f"cell shape must be 'square' or 'hex', not '{shape}'")
-    check_area(area)
+    check_land(area)
     cell_size, rule = choose_cell_size(area, cell_size)
     params = {"cell_size_m": cell_size, "cell_size_rule": rule, "shape": shape,
               "ranking": f"incidents in each {'hexagon' if shape == 'hex' else 'square'}, "

@@ -13,7 +13,7 @@ import pandas as pd
 from shapely.geometry.base import BaseGeometry
 from sklearn.cluster import HDBSCAN
 
-from hotspots.cells import check_area, check_positive
+from hotspots.cells import check_land, check_positive
 from hotspots.dbscan import (
     cluster_outlines,
     distinct_points,
@@ -36,7 +36,7 @@ def hotspot_hdbscan(incidents: pd.DataFrame, area: BaseGeometry,
 
     count = score = incidents inside the outline.
     """
-    check_area(area)
+    check_land(area)
     check_positive("min_cluster_size", min_cluster_size, unit="")
     check_positive("min_samples", min_samples, unit="")
     xy = points_xy(incidents)

@@ -4,7 +4,7 @@ KDE hotspots and the map's heat layer are both drawn from (`density_surface`).
 Scoring every cell against every point costs cells x points (sklearn's KernelDensity: ~110 s
 for 100k points on 200x200 cells). Spreading the points onto the grid (linear binning) and
 convolving with the kernel sampled on the same grid costs one FFT, whatever the number of
-points, and differs from the exact sum by the binning error only (see tests/test_methods.py).
+points, and differs from the exact sum by the binning error only (see tests/test_kde.py).
 
 The bandwidth and cell size follow the street-scale rules of `hotspots.bandwidth` unless given.
 """
@@ -26,7 +26,7 @@ from hotspots.bandwidth import (
     kde_cell_size,
     nearest_neighbour_bandwidth,
 )
-from hotspots.cells import Raster, check_area, check_positive
+from hotspots.cells import Raster, check_land, check_positive
 from hotspots.result import (
     HotspotInputError,
     empty_result,
@@ -262,7 +262,7 @@ def hotspot_kde(incidents: pd.DataFrame, area: BaseGeometry, bandwidth: float | 
     The surface itself is attached as `attrs["surface"]` (a DensitySurface), so the map's
     heat layer draws the very same one.
     """
-    check_area(area)
+    check_land(area)
     if kernel not in KERNELS:
         raise HotspotInputError(f"kernel must be one of {', '.join(KERNELS)}, not '{kernel}'")
     check_positive("cell size", cell_size)

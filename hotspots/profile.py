@@ -12,7 +12,7 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from geo.crs import BNG, WGS84
+from geo.crs import BNG, WGS84, reproject
 from hotspots import METHOD_NAMES
 from hotspots.analysis import HotspotReport, months_between
 from hotspots.change import change_test
@@ -39,7 +39,7 @@ class HotspotProfile:
     @property
     def outline_wgs84(self) -> BaseGeometry:
         """The outline in longitude/latitude, as the registers keep outlines."""
-        return gpd.GeoSeries([self.outline], crs=BNG).to_crs(WGS84).iloc[0]
+        return reproject(self.outline, BNG, WGS84)
 
 
 def hotspot_at(report: HotspotReport, lat: float, lon: float) -> int | None:
@@ -47,7 +47,7 @@ def hotspot_at(report: HotspotReport, lat: float, lon: float) -> int | None:
     None when the point is in no hotspot."""
     if report.hotspots.empty:
         return None
-    point = gpd.GeoSeries(gpd.points_from_xy([lon], [lat]), crs=WGS84).to_crs(BNG).iloc[0]
+    point = reproject(shapely.Point(lon, lat), WGS84, BNG)
     hit = report.hotspots[report.hotspots.covers(point)]
     if hit.empty:
         return None

@@ -42,7 +42,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Engine
 
 from geo.crs import BNG
-from hotspots.cells import Raster, check_area, check_positive
+from hotspots.cells import Raster, check_land, check_positive
 from hotspots.kde import DensitySurface, density_surface
 from hotspots.result import HOTSPOT_COLUMNS, HotspotInputError, points_xy
 
@@ -149,7 +149,7 @@ def hotspot_rate(incidents: pd.DataFrame, denominator: Denominator, area: BaseGe
     parameters, geometry, then incidents_per_km2, denominator_per_km2 and denominator (in the
     cell). Cells under the floor, or where incidents are under 1/1000 of their peak, are left
     out."""
-    check_area(area)
+    check_land(area)
     if measure not in MEASURES:
         raise HotspotInputError(f"measure must be one of {', '.join(MEASURES)}, not "
                                 f"'{measure}'")

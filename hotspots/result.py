@@ -9,12 +9,13 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from core.errors import UserError
 from geo.crs import BNG
 
 HOTSPOT_COLUMNS = ["rank", "count", "score", "method", "parameters", "geometry"]
 
 
-class HotspotInputError(ValueError):
+class HotspotInputError(UserError, ValueError):
     """Inputs a method cannot work with; the message says what to change."""
 
 

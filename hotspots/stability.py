@@ -28,7 +28,9 @@ from scipy import stats
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Engine
 
-from hotspots.evaluate import ALL_CRIME, EvaluationGrid, previous_months
+from core.months import months_before
+from core.themes import ALL_CRIME
+from hotspots.evaluate import EvaluationGrid
 from hotspots.result import HotspotInputError, points_xy
 
 RBO_P = 0.9
@@ -169,8 +171,8 @@ def stability(engine: Engine, area: str, to_month: str, months: int = 6,
 
     if months < 1:
         raise HotspotInputError("a period is at least one month")
-    after = [*previous_months(to_month, months - 1), to_month]
-    before = previous_months(after[0], months)
+    after = [*months_before(to_month, months - 1), to_month]
+    before = months_before(after[0], months)
     place = resolve_area(engine, area)
     points = area_incidents(engine, place, before[0], after[-1], None)
     have = set(points["month"])

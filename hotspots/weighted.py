@@ -26,7 +26,7 @@ import pandas as pd
 from scipy.ndimage import convolve
 from shapely.geometry.base import BaseGeometry
 
-from hotspots.cells import Raster, check_area, check_positive
+from hotspots.cells import Raster, check_land, check_positive
 from hotspots.result import HotspotInputError, empty_result, make_result, points_xy
 
 CELL_SIZE = 50.0  # the evaluation's cell size: street scale, where the method was measured
@@ -60,7 +60,7 @@ def weighted_counts(incidents: pd.DataFrame, area: BaseGeometry, cell_size: floa
                     ) -> tuple[Raster, np.ndarray, np.ndarray, dict]:
     """The raster, own counts, weighted counts and parameters shared by `hotspot_weighted`
     and the pooled forecast; checks the inputs."""
-    check_area(area)
+    check_land(area)
     if pool < 0 or smooth < 0:
         raise HotspotInputError("pool and smooth weights cannot be negative")
     check_positive("cell size", cell_size)

@@ -9,17 +9,18 @@ from pathlib import Path
 
 import pandas as pd
 
-from geo.postcodes import PostcodeLookup, load_postcodes, normalise_postcode
-from ingest.council_keys import council_keys
-from ingest.door import clean_value, fit, limit_of, mark_too_long
-from ingest.readcsv import read_rows, sha256_of
-from ingest.result import (
+from core.import_result import (
     INCIDENT_COLUMNS,
     REJECT_COLUMNS,
     FileImport,
     FileImportError,
     rejects_frame,
 )
+from core.safe_text import clean_value, fit, limit_of
+from geo.postcodes import PostcodeLookup, load_postcodes, normalise_postcode
+from ingest.council_keys import council_keys
+from ingest.door import mark_too_long
+from ingest.readcsv import read_rows, sha256_of
 from ingest.validate import RowReasons, check_bng, check_lonlat, future_dates, parse_dates
 from store.models import Incident
 

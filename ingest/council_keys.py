@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ingest.result import stable_keys
+from core.import_result import stable_keys
 
 PREFIX = "council"
 LATLON = "exact coordinates"
@@ -23,7 +23,7 @@ def _blank(values: pd.Series) -> pd.Series:
 
 
 def council_identity(frame: pd.DataFrame) -> pd.Series:
-    """Per accepted council row (ingest.result.INCIDENT_COLUMNS): 'ref:<reference>|<day>' when
+    """Per accepted council row (core.import_result.INCIDENT_COLUMNS): 'ref:<reference>|<day>' when
     a reference is mapped and filled in, else time|category|place|postcode|location|notes,
     the place being the coordinates the file gave (lat/lon to 6 decimals, or easting/northing
     to 0.1 m) and nothing for a row placed by its postcode (whose centroid may be revised)."""

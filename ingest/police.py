@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ingest.door import mark_too_long
-from ingest.readcsv import read_rows, sha256_of
-from ingest.result import (
+from core.import_result import (
     INCIDENT_COLUMNS,
     REJECT_COLUMNS,
     FileImport,
@@ -14,6 +12,8 @@ from ingest.result import (
     rejects_frame,
     stable_keys,
 )
+from ingest.door import mark_too_long
+from ingest.readcsv import read_rows, sha256_of
 from ingest.validate import RowReasons, check_lonlat, valid_months
 from store.models import Incident
 
@@ -58,8 +58,8 @@ def parse_police(name: str, data: bytes) -> FileImport:
         mark_too_long(reasons, rows[label].fillna("").str.strip(), label,
                       Incident.__table__.c[stored])
     month = rows["Month"].fillna("").str.strip()
-    reasons.mark(~valid_months(month), "Month '" + month + "' is not a valid YYYY-MM month",
-                 "Month")
+    reasons.mark(~valid_months(month),
+                 lambda m: "Month '" + month[m] + "' is not a valid YYYY-MM month", "Month")
     reasons.mark(reason != "", reason, "")
     reasons.column[(reasons.column == "") & ~reasons.ok] = column
     crime_type = rows["Crime type"].fillna("").str.strip()

@@ -9,10 +9,11 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from ingest.door import nul_field, strip_controls
+from core.import_result import REJECT_COLUMNS, FileImportError
+from core.safe_text import strip_controls
+from core.uploads import UploadRefused, check_size, describe, sniff
+from ingest.door import nul_field
 from ingest.encoding import decode_lines
-from ingest.result import REJECT_COLUMNS, FileImportError
-from ingest.uploads import UploadRefused, check_size, describe, sniff
 
 # What a file that is not CSV really is, by the kind `sniff` reads from its content; kinds not
 # named here (programs, GeoPackages, Shapefile parts) are described by `describe`.
@@ -55,10 +56,22 @@ class CsvTable:
         return len(self.rows) + len(self.rejected)
 
 
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 13))
+_HEADER_PREFIX = 65536  # bytes decoded to read a header (the whole file when it is needed)
+
+
 def decode_text(name: str, data: bytes) -> FileText:
     """Decode UTF-8 (with or without BOM) line by line, reading a line that is not UTF-8 as
     Excel's Windows-1252, and remove control characters; refuses files over the upload limit
     and files whose content is not text, whatever their name."""
+    _check_text(name, data)
+    decoded = decode_lines(data)
+    cleaned = strip_controls(decoded.text)
+    return FileText(cleaned.text, [n for n in (decoded.note(), cleaned.note()) if n])
+
+
+def _check_text(name: str, data: bytes) -> None:
+    """Refuse a file over the upload limit, an empty one, and one whose content is not text."""
     try:
         check_size(name, len(data))
     except UploadRefused as exc:
@@ -70,12 +83,9 @@ def decode_text(name: str, data: bytes) -> FileText:
         what = _NOT_CSV.get(kind) or describe(data)
         raise FileImportError(name, f"this is not a CSV file: it looks like {what}")
     head = data[:65536]
-    controls = sum(1 for b in head if b < 32 and b not in (9, 10, 13))
+    controls = len(head) - len(head.translate(None, _CONTROL_BYTES))  # bytes < 32 but \t\n\r
     if controls > len(head) * 0.01:
         raise FileImportError(name, "this is not a CSV text file: it contains binary data")
-    decoded = decode_lines(data)
-    cleaned = strip_controls(decoded.text)
-    return FileText(cleaned.text, [n for n in (decoded.note(), cleaned.note()) if n])
 
 
 def _header(name: str, reader) -> list[str]:
@@ -92,7 +102,22 @@ def _header(name: str, reader) -> list[str]:
 
 
 def read_header(name: str, data: bytes) -> list[str]:
-    """The first row's column names, stripped (raises FileImportError for non-CSV files)."""
+    """The first row's column names, stripped (raises FileImportError for non-CSV files).
+
+    Only the start of a big file is decoded, when a whole record follows the header there
+    (so the header surely ended); otherwise, or if that start cannot be read, the whole file
+    is, as read_rows does."""
+    _check_text(name, data)
+    cut = data.rfind(b"\n", 0, _HEADER_PREFIX) + 1 if len(data) > _HEADER_PREFIX else 0
+    if cut:
+        text = strip_controls(decode_lines(data[:cut]).text).text
+        reader = csv.reader(io.StringIO(text, newline=""))
+        try:
+            header = _header(name, reader)
+            if next(reader, None) is not None:
+                return header
+        except (FileImportError, csv.Error):
+            pass  # read again from the whole file, which says what is wrong
     text = decode_text(name, data).text
     return _header(name, csv.reader(io.StringIO(text, newline="")))
 
@@ -117,6 +142,7 @@ def read_rows(name: str, data: bytes) -> CsvTable:
     numbers: list[int] = []
     bad: list[dict] = []
     row_number = 1
+    has_nul = "\x00" in decoded.text
     while True:
         try:
             record = next(reader)
@@ -128,6 +154,11 @@ def read_rows(name: str, data: bytes) -> CsvTable:
                         "reason": f"unreadable CSV row: {exc}", "raw": {}})
             continue
         row_number += 1
+        if len(record) == width and not has_nul:  # the common case, checked cheaply
+            if record[0].strip() or any(v.strip() for v in record):
+                good.append(record)
+                numbers.append(row_number)
+            continue
         if not record or all(not v.strip() for v in record):
             continue
         nul = nul_field(record, header)

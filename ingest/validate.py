@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 import numpy as np
@@ -24,10 +25,18 @@ class RowReasons:
         self.reason = pd.Series("", index=index, dtype=object)
         self.column = pd.Series("", index=index, dtype=object)
 
-    def mark(self, mask: pd.Series, why: pd.Series | str, column: str) -> None:
-        """Record `why` for rows in `mask` that have no reason yet (earlier checks win)."""
+    def mark(self, mask: pd.Series, why: pd.Series | str | Callable[[pd.Series], pd.Series],
+             column: str) -> None:
+        """Record `why` for rows in `mask` that have no reason yet (earlier checks win).
+        `why` may be a function of the rows to mark (a boolean mask), so a reason built from
+        each row's values is built only for the rows that fail, not for every row."""
         todo = mask & (self.reason == "")
-        self.reason[todo] = why[todo] if isinstance(why, pd.Series) else why
+        if not todo.any():
+            return
+        if callable(why):
+            self.reason[todo] = why(todo)  # aligned on the rows' labels
+        else:
+            self.reason[todo] = why[todo] if isinstance(why, pd.Series) else why
         self.column[todo] = column
 
     @property
@@ -63,6 +72,9 @@ def parse_dates(values: pd.Series, times: pd.Series | None = None) -> pd.Series:
     return parsed
 
 
+NO_POSITION = "no map position: the row gives no coordinates"
+
+
 def future_dates(parsed: pd.Series, now: datetime | None = None) -> pd.Series:
     """True where a parsed date lies after now (a typing error, not a real incident)."""
     return parsed > pd.Timestamp(now or datetime.now())
@@ -76,11 +88,11 @@ def _number_pair(x_text: pd.Series, y_text: pd.Series, x_name: str, y_name: str
     x = pd.to_numeric(x_s, errors="coerce")
     y = pd.to_numeric(y_s, errors="coerce")
     reasons = RowReasons(x_text.index)
-    reasons.mark((x_s == "") & (y_s == ""), "no coordinates", f"{x_name}/{y_name}")
+    reasons.mark((x_s == "") & (y_s == ""), NO_POSITION, f"{x_name}/{y_name}")
     reasons.mark(x_s == "", f"{x_name} is empty", x_name)
     reasons.mark(y_s == "", f"{y_name} is empty", y_name)
-    reasons.mark(x.isna(), f"{x_name} '" + x_s + "' is not a number", x_name)
-    reasons.mark(y.isna(), f"{y_name} '" + y_s + "' is not a number", y_name)
+    reasons.mark(x.isna(), lambda m: f"{x_name} '" + x_s[m] + "' is not a number", x_name)
+    reasons.mark(y.isna(), lambda m: f"{y_name} '" + y_s[m] + "' is not a number", y_name)
     return x_s, y_s, x, y, reasons
 
 
@@ -106,12 +118,12 @@ def check_lonlat(lon_text: pd.Series, lat_text: pd.Series, lon_name: str, lat_na
     inside = pd.Series(in_gb_lonlat(lon, lat), index=lon.index)
     swapped = pd.Series(in_gb_lonlat(lat, lon), index=lon.index)
     looks_bng = (lon.abs() > 180) | (lat.abs() > 90)
-    reasons.mark(~inside & swapped, f"{lat_name} and {lon_name} look swapped "
-                 f"({lat_name} " + lat_s + f", {lon_name} " + lon_s + ")", both)
-    reasons.mark(~inside & looks_bng, "coordinates " + lon_s + ", " + lat_s + " look like "
-                 "eastings/northings, not longitude/latitude", both)
-    reasons.mark(~inside, "coordinates " + lon_s + ", " + lat_s + " are outside Great Britain",
-                 both)
+    reasons.mark(~inside & swapped, lambda m: f"{lat_name} and {lon_name} look swapped "
+                 f"({lat_name} " + lat_s[m] + f", {lon_name} " + lon_s[m] + ")", both)
+    reasons.mark(~inside & looks_bng, lambda m: "coordinates " + lon_s[m] + ", " + lat_s[m]
+                 + " look like eastings/northings, not longitude/latitude", both)
+    reasons.mark(~inside, lambda m: "coordinates " + lon_s[m] + ", " + lat_s[m]
+                 + " are outside Great Britain", both)
     e, n = lonlat_to_bng(lon.where(reasons.ok, 0).to_numpy(), lat.where(reasons.ok, 0).to_numpy())
     return _located(reasons, lon, lat, pd.Series(e, index=lon.index),
                     pd.Series(n, index=lon.index))
@@ -123,10 +135,10 @@ def check_bng(e_text: pd.Series, n_text: pd.Series, e_name: str, n_name: str
     e_s, n_s, e, n, reasons = _number_pair(e_text, n_text, e_name, n_name)
     both = f"{e_name}/{n_name}"
     looks_lonlat = (e.abs() <= 180) & (n.abs() <= 90)
-    reasons.mark(looks_lonlat, "easting/northing " + e_s + ", " + n_s + " look like "
-                 "longitude/latitude", both)
+    reasons.mark(looks_lonlat, lambda m: "easting/northing " + e_s[m] + ", " + n_s[m]
+                 + " look like longitude/latitude", both)
     inside = pd.Series(in_gb_bng(e, n), index=e.index)
-    reasons.mark(~inside, "easting/northing " + e_s + ", " + n_s + " are outside Great Britain",
-                 both)
+    reasons.mark(~inside, lambda m: "easting/northing " + e_s[m] + ", " + n_s[m]
+                 + " are outside Great Britain", both)
     lon, lat = bng_to_lonlat(e.where(reasons.ok, 0).to_numpy(), n.where(reasons.ok, 0).to_numpy())
     return _located(reasons, pd.Series(lon, index=e.index), pd.Series(lat, index=e.index), e, n)

@@ -3,28 +3,15 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
 
 import geopandas as gpd
 import pandas as pd
 
+from core.safe_text import json_value, safe_csv
 from geo.crs import WGS84
-from report.spreadsheet import formula_safe, without_controls
 
 CONTEXT_FIELDS = ("ward", "top_types", "top_location", "lsoa", "town_centre",
                   "water_distance_m", "river_frontage", "pspo")
-
-
-def json_value(value: object) -> object:
-    """A table cell as a JSON-ready Python value: numpy scalars unwrapped, dates as ISO text,
-    NaN and NA as null."""
-    if isinstance(value, (datetime, date)):  # pandas Timestamps too
-        return value.isoformat()
-    if hasattr(value, "item"):
-        value = value.item()
-    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
-        return None
-    return value
 
 
 def hotspots_geojson(hotspots: gpd.GeoDataFrame, notes: list[str] | None = None) -> str:
@@ -83,20 +70,3 @@ def hotspots_csv(hotspots: gpd.GeoDataFrame, note: str = "") -> str:
     if note:
         table["note"] = note
     return safe_csv(table)
-
-
-def csv_text(value: object) -> object:
-    """A CSV cell: control characters a spreadsheet cannot hold removed, then formulas
-    guarded (the same rule as the .xlsx exports)."""
-    return formula_safe(without_controls(value))
-
-
-def safe_csv(frame: pd.DataFrame) -> str:
-    """Any table as CSV, every text cell and every header guarded against spreadsheet
-    formulas and stripped of control characters."""
-    guarded = frame.copy()
-    for column in guarded.columns:
-        if guarded[column].dtype == object or pd.api.types.is_string_dtype(guarded[column]):
-            guarded[column] = guarded[column].map(csv_text)
-    guarded.columns = [csv_text(str(c)) for c in guarded.columns]
-    return guarded.to_csv(index=False)

@@ -27,11 +27,11 @@ from folium.elements import JSCSSMixin
 from folium.template import Template
 from folium.utilities import JsCode
 
+from core.words import street_name
 from geo.crs import WGS84
 from hotspots.kde import density_surface
 from present.assets import add_offline_support, static_url
 from present.heat import HeatPicture, heat_picture
-from present.words import street_name
 
 CREDIT_POLICE = "Crime and ASB: police.uk, Open Government Licence v3.0"
 CREDIT_BOUNDARIES = ("Boundaries: ONS, contains OS data © Crown copyright and database right; "

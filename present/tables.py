@@ -7,7 +7,7 @@ import math
 
 import pandas as pd
 
-from present.words import chance_words
+from core.words import chance_words
 
 
 def change_reading(change_pct: float | None, p_value: float | None) -> str:

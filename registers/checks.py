@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from access.audit import record
 from access.roles import LOG_CHECKS
 from access.scope import require
-from ingest.uploads import PHOTO_MAX_BYTES, sniff
+from core.uploads import PHOTO_MAX_BYTES, sniff
 from registers.check_keys import check_key, landed
 from registers.common import (
     RegisterError,

@@ -14,6 +14,8 @@ import pandas as pd
 from sqlalchemy import ColumnElement, Engine, Table, select
 
 from access.scope import operator
+from core.errors import UserError
+from core.months import shift_month
 from geo.areas import resolve_area
 
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -22,7 +24,7 @@ UK_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 CLOCK_SLACK = timedelta(minutes=5)
 
 
-class RegisterError(ValueError):
+class RegisterError(UserError, ValueError):
     """A register action refused, with the reason in words and the field that is wrong."""
 
     def __init__(self, message: str, field: str | None = None):
@@ -145,5 +147,4 @@ def month_bounds(month: str) -> tuple[datetime, datetime]:
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month or ""):
         raise RegisterError(f"'{month}' is not a month in YYYY-MM form", "month")
     start = datetime(int(month[:4]), int(month[5:]), 1)
-    following = datetime(start.year + start.month // 12, start.month % 12 + 1, 1)
-    return start, following
+    return start, datetime.strptime(shift_month(month, 1), "%Y-%m")

@@ -10,7 +10,7 @@ import geopandas as gpd
 import pandas as pd
 from sqlalchemy import Engine
 
-from present.export import json_value, safe_csv
+from core.safe_text import json_value, safe_csv
 from registers.checks import check_history
 from registers.pspo import conditions_text
 

@@ -20,9 +20,9 @@ from sqlalchemy import Engine
 from access.audit import record
 from access.roles import LOG_CHECKS, MANAGE_EQUIPMENT
 from access.scope import require
+from core.import_result import REJECT_COLUMNS, FileImportError
+from core.uploads import UploadRefused, check_size
 from ingest.readcsv import read_rows, sha256_of
-from ingest.result import REJECT_COLUMNS, FileImportError
-from ingest.uploads import UploadRefused, check_size
 from registers.check_keys import check_key
 from registers.checks import checked_check
 from registers.common import RegisterError, text

@@ -11,19 +11,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Engine
 
+from core.themes import ALL_CRIME
 from geo.areas import resolve_area
-from geo.crs import BNG, WGS84
+from geo.crs import BNG, WGS84, reproject
 from hotspots.analysis import area_incidents
 from hotspots.change import change_test
-
-ALL = "All crime and ASB"
 
 
 @dataclass
@@ -31,7 +29,7 @@ class PlaceIncidents:
     """What happened inside one outline: per month and type, and before against after."""
 
     start_month: str
-    by_month: pd.DataFrame  # month, period, one column per crime type, ALL
+    by_month: pd.DataFrame  # month, period, one column per crime type, ALL_CRIME
     by_type: pd.DataFrame  # crime_type, before, after, per-month rates, change %, p, significant
     months_before: list[str]
     months_after: list[str]
@@ -54,7 +52,7 @@ def place_incidents(engine: Engine, area_code: str, outline: BaseGeometry, start
         categories)]
     # 1 cm of tolerance: an outline kept in longitude/latitude comes back a few nanometres off
     # the snap points that lay on its edge
-    shape = gpd.GeoSeries([outline], crs=WGS84).to_crs(BNG).iloc[0].buffer(0.01)
+    shape = reproject(outline, WGS84, BNG).buffer(0.01)
     inside = points[shapely.intersects_xy(shape, points["easting"].to_numpy(),
                                         points["northing"].to_numpy())].copy()
     start_month = start.strftime("%Y-%m")
@@ -62,7 +60,7 @@ def place_incidents(engine: Engine, area_code: str, outline: BaseGeometry, start
                         start_period for m in have], index=have, dtype=object)
     counts = pd.crosstab(inside["month"], inside["category"]).reindex(have, fill_value=0)
     counts.index.name = "month"
-    counts[ALL] = counts.sum(axis=1)
+    counts[ALL_CRIME] = counts.sum(axis=1)
     by_month = counts.reset_index()
     by_month.insert(1, "period", by_month["month"].map(period))
     months_before = [m for m in have if period[m] == "before"]
@@ -91,7 +89,7 @@ def _before_after(counts: pd.DataFrame, before: list[str], after: list[str]) -> 
     else:
         table["p_value"] = np.nan
     table["significant"] = table["p_value"] < 0.05
-    order = [ALL, *sorted(c for c in counts.columns if c != ALL)]
+    order = [ALL_CRIME, *sorted(c for c in counts.columns if c != ALL_CRIME)]
     return table.set_index("crime_type").loc[order].reset_index()
 
 

@@ -21,11 +21,14 @@ from sqlalchemy import Connection, Engine, func, select
 from access.audit import record
 from access.roles import MANAGE_PROBLEMS
 from access.scope import require
+from core.themes import THEMES
 from geo.areas import area_names_by_code, resolve_area
 from geo.crs import BNG, WGS84
+from hotspots.analysis import HotspotReport
+from hotspots.profile import HotspotProfile, adoption_origin, hotspot_profile
 from registers.common import RegisterError, not_in_future, one_id, parse_date, text
+from registers.outlines import checked_outline
 from registers.place_incidents import PlaceIncidents, place_incidents
-from registers.pspo import check_area
 from store.db import write_transaction
 from store.models import ProblemAction, ProblemEvent, ProblemLocation
 
@@ -49,9 +52,7 @@ class ProblemRecord:
 
 
 def _theme(value: object) -> str | None:
-    """A priority theme from report.themes, or None."""
-    from report.themes import THEMES  # report imports registers; import here to avoid a cycle
-
+    """A priority theme (core.themes), or None."""
     theme = text(value, "theme", limit=100)
     if theme is not None and theme not in THEMES:
         raise RegisterError(f"'{theme}' is not a priority theme; use one of "
@@ -102,8 +103,8 @@ def adopt_problem(engine: Engine, *, area: str, name: str, geometry: BaseGeometr
     name = text(name, "name", required=True, limit=300, label="the location's name")
     adopted = parse_date(adopted_on or now.date(), "adopted_on", label="the date adopted")
     not_in_future(adopted, "adopted_on", now, label="the date adopted")
-    shape = check_area(borough, geometry, "the location's outline", what="a problem location",
-                       owner="a partnership's problem location")
+    shape = checked_outline(borough, geometry, "the location's outline", what="a problem location",
+                         owner="a partnership's problem location")
     row = {
         "area_code": borough.code, "name": name, "area": shape,
         "origin": text(origin, "origin", required=True, limit=1000),
@@ -129,6 +130,25 @@ def adopt_problem(engine: Engine, *, area: str, name: str, geometry: BaseGeometr
                                             "objective", "scanning", "analysis")},
                row["created_by"], now)
     return int(problem_id)
+
+
+def adopt_hotspot(engine: Engine, report: HotspotReport, rank: int, *, name: str,
+                  objective: str, adopted_on: date | str | None = None,
+                  theme: str | None = None, scanning: str | None = None, recorded_by: str,
+                  profile: HotspotProfile | None = None) -> int:
+    """Adopt hotspot `rank` of a report as a problem location of the report's borough: its
+    outline, with how it was found as the origin (the map's Adopt button and `hotspots
+    problems adopt --hotspot` both). `profile`: the hotspot's profile where it is at hand.
+    RegisterError when the report has no hotspot of that rank."""
+    if profile is None or profile.rank != rank:
+        try:
+            profile = hotspot_profile(report, rank)
+        except ValueError as exc:
+            raise RegisterError(str(exc), "hotspot") from None
+    return adopt_problem(engine, area=report.area.code, name=name,
+                         geometry=profile.outline_wgs84, objective=objective,
+                         origin=adoption_origin(report, rank), adopted_on=adopted_on,
+                         theme=theme, scanning=scanning, recorded_by=recorded_by)
 
 
 def _locked(conn: Connection, table, row_id: int, what: str) -> dict:

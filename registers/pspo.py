@@ -19,22 +19,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
-import shapely
-import shapely.validation
-from shapely.geometry import MultiPolygon
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, Engine, select
 
 from access.audit import record
 from access.roles import MANAGE_PSPOS
 from access.scope import require
-from geo.areas import Area, area_names_by_code, resolve_area
-from geo.crs import BNG, WGS84
-from geo.layer_files import LayerError, check_layer_file
+from core.words import day_in_words
+from geo.areas import area_names_by_code, resolve_area
+from geo.crs import WGS84
+from geo.pspo_outlines import order_status
 from registers.common import (
     RegisterError,
     add_years,
@@ -43,6 +40,7 @@ from registers.common import (
     parse_date,
     text,
 )
+from registers.outlines import checked_outline
 from store.db import write_transaction
 from store.models import PspoCondition, PspoEvent, PspoOrder
 
@@ -52,10 +50,6 @@ DEFAULT_REVIEW_DAYS = 42  # six-weekly, as Runnymede's JAG reviews its PSPOs
 CONDITION_KINDS = ("prohibition", "requirement")
 EVENT_KINDS = ("made", "extended", "varied", "reviewed", "discharged")
 STATUSES = ("in force", "expired", "discharged")
-# At most this share of an order's area may lie outside its borough: the bundled boundaries
-# are generalised, so an order drawn on the council's own map can stray over them a little.
-OUTSIDE_TOLERANCE = 0.05
-AREA_FILE_TYPES = ("geojson", "json", "kml", "gpkg", "zip")
 
 
 @dataclass(frozen=True)
@@ -115,16 +109,6 @@ class OrderRecord:
     extra: dict = field(default_factory=dict)
 
 
-def order_status(made_on: date, expires_on: date, discharged_on: date | None,
-                 today: date) -> str:
-    """'in force', 'expired' or 'discharged' on a day."""
-    if discharged_on is not None and discharged_on <= today:
-        return "discharged"
-    if today >= expires_on:
-        return "expired"
-    return "in force"
-
-
 def latest_allowed_expiry(since: date) -> date:
     """The last expiry the Act allows for an order made or extended on `since`."""
     return add_years(since, MAX_YEARS)
@@ -143,11 +127,11 @@ def order_alerts(status: str, expires_on: date, review_due: date, today: date) -
     days = (expires_on - today).days
     if days <= EXPIRY_WARNING_DAYS:
         alerts.append(f"expires in {days} day{'s' if days != 1 else ''}, on "
-                      f"{expires_on.isoformat()}: consult on extending it now, or let it lapse")
+                      f"{day_in_words(expires_on)}: consult on extending it now, or let it lapse")
     if today > review_due:
         late = (today - review_due).days
         alerts.append(f"review overdue by {late} day{'s' if late != 1 else ''} (was due "
-                      f"{review_due.isoformat()})")
+                      f"{day_in_words(review_due)})")
     return alerts
 
 
@@ -162,80 +146,6 @@ def _check_expiry(since: date, expires_on: date, what: str) -> None:
     if expires_on <= since:
         raise RegisterError(f"the expiry {expires_on.isoformat()} must come after the date "
                             f"{what} ({since.isoformat()})", "expires_on")
-
-
-def check_area(area: Area, geometry: BaseGeometry | dict | None,
-               source: str = "the area", what: str = "a PSPO area",
-               owner: str = "a council's order") -> MultiPolygon:
-    """An outline (a PSPO's area, a problem location) as a WGS84 MultiPolygon: refuses no
-    shape, a shape that is not an outline, an invalid outline (naming where it goes wrong) and
-    one mostly outside the borough; `what` and `owner` name it in the messages."""
-    if isinstance(geometry, dict):
-        try:
-            geometry = shapely.geometry.shape(geometry)
-        except (AttributeError, KeyError, TypeError, ValueError) as exc:
-            raise RegisterError(f"{source} is not a GeoJSON geometry ({exc})", "area") from None
-    if geometry is None or geometry.is_empty:
-        raise RegisterError(f"{source}: no outline given; upload the order's map (GeoJSON, "
-                            "KML, GeoPackage or zipped Shapefile) or draw it", "area")
-    if geometry.geom_type not in ("Polygon", "MultiPolygon"):
-        raise RegisterError(f"{source} is a {geometry.geom_type}: {what} must be an "
-                            "outline (polygon)", "area")
-    if not geometry.is_valid:
-        reason = shapely.validation.explain_validity(geometry)
-        raise RegisterError(f"{source} is not a valid outline ({reason}, in longitude/latitude"
-                            "): redraw it so its edges do not cross", "area")
-    bng = gpd.GeoSeries([geometry], crs=WGS84).to_crs(BNG).iloc[0]
-    if bng.area < 1.0:
-        raise RegisterError(f"{source} encloses no area", "area")
-    outside = bng.difference(area.boundary).area / bng.area
-    if outside > OUTSIDE_TOLERANCE:
-        where = "lies wholly outside" if outside > 0.999 else \
-            f"has {outside:.0%} of its area outside"
-        raise RegisterError(f"{source} {where} {area.name}: {owner} covers only "
-                            "its own borough", "area")
-    if geometry.geom_type == "Polygon":
-        geometry = MultiPolygon([geometry])
-    return geometry
-
-
-def read_area_file(path: str | Path, feature: str | None = None) -> tuple[BaseGeometry, str]:
-    """The outline in an order's map file (GeoJSON, KML, GeoPackage, zipped Shapefile, any
-    declared CRS), in WGS84, and a note of where it came from. Several features are merged
-    into one area unless `feature` names one (by its name field)."""
-    try:
-        checked = check_layer_file(path, "pspo", repair_invalid=False)
-    except LayerError as exc:
-        raise RegisterError(str(exc), "area") from None
-    features = checked.features
-    name = checked.file
-    if not checked.rejected.empty:
-        raise RegisterError("; ".join(f"{name}: {r}" for r in checked.rejected["reason"]),
-                            "area")
-    if feature:
-        labels = _feature_labels(features)
-        chosen = features[labels.str.lower() == feature.strip().lower()]
-        if chosen.empty:
-            raise RegisterError(f"{name} has no feature named '{feature}'; it has "
-                                f"{', '.join(labels.head(20))}", "area")
-        features = chosen
-    invalid = features[~features.geometry.is_valid]
-    if len(invalid):
-        labels = _feature_labels(invalid)
-        reason = shapely.validation.explain_validity(invalid.geometry.iloc[0])
-        raise RegisterError(f"{name}: feature '{labels.iloc[0]}' is not a valid outline "
-                            f"({reason}): correct the map and upload it again", "area")
-    merged = shapely.union_all(features.geometry.to_numpy())
-    source = name if len(features) == 1 else f"{name} ({len(features)} features merged)"
-    return merged, source
-
-
-def _feature_labels(features: gpd.GeoDataFrame) -> pd.Series:
-    for column in features.columns:
-        if str(column).lower() in ("name", "title", "label") or str(column).upper().endswith(
-                "NM"):
-            return features[column].astype(str)
-    return pd.Series([f"feature {i + 1}" for i in range(len(features))], index=features.index)
 
 
 def _checked_url(value: object) -> str | None:
@@ -280,7 +190,7 @@ def add_order(engine: Engine, *, area: str, reference: str, name: str,
     if not conditions:
         raise RegisterError("an order must prohibit or require something: add at least one "
                             "prohibition or requirement", "conditions")
-    shape = check_area(borough, geometry, "the order's area")
+    shape = checked_outline(borough, geometry, "the order's area")
     row = {
         "area_code": borough.code, "reference": reference, "name": name, "area": shape,
         "area_source": text(area_source, "area_source", required=True, limit=500),
@@ -410,7 +320,7 @@ def vary_order(engine: Engine, order_id: int, *, on: date | str, notes: str, rec
         after: dict = {"notes": notes}
         if geometry is not None:
             borough = resolve_area(engine, order["area_code"])
-            shape = check_area(borough, geometry, "the varied area")
+            shape = checked_outline(borough, geometry, "the varied area")
             before["area"], after["area"] = order["area"], shape
             before["area_source"], after["area_source"] = order["area_source"], area_source
             conn.execute(PspoOrder.__table__.update().where(PspoOrder.id == order_id).values(
@@ -549,18 +459,3 @@ def conditions_text(engine: Engine, order_ids: list[int]) -> dict[int, str]:
         out.setdefault(order_id, []).append(f"{verb}: {wording}" + (f" ({times})" if times
                                                                      else ""))
     return {k: "; ".join(v) for k, v in out.items()}
-
-
-def pspo_areas(engine: Engine, area_code: str | None = None,
-               today: date | None = None) -> gpd.GeoDataFrame:
-    """The areas of orders in force (WGS84; code = reference, name), for the map and the
-    context joins."""
-    frame = list_orders(engine, today=today)
-    if area_code:
-        frame = frame[frame["area_code"] == area_code]
-    frame = frame[frame["status"] == "in force"]
-    return gpd.GeoDataFrame({"code": frame["reference"].astype(str),
-                             "name": frame["name"].astype(str),
-                             "parent_code": frame["area_code"],
-                             "example": frame["example"].astype(bool)},
-                            geometry=frame.geometry.to_numpy(), crs=WGS84).reset_index(drop=True)

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
-from registers.place_incidents import ALL, PlaceIncidents, place_incidents
+from registers.place_incidents import PlaceIncidents, place_incidents
 from registers.pspo import get_order
 
-__all__ = ["ALL", "OrderIncidents", "order_incidents"]
+__all__ = ["OrderIncidents", "order_incidents"]
 
 
 @dataclass

@@ -42,8 +42,9 @@ from scipy import stats
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Engine
 
+from core.months import shift_month
 from geo.areas import Area, UnknownAreaError, resolve_area
-from geo.crs import BNG, WGS84
+from geo.crs import BNG, WGS84, reproject
 from hotspots.result import HotspotInputError
 
 DEFAULT_RING_M = 250.0
@@ -262,20 +263,16 @@ def period_months(before: tuple[str, str], after: tuple[str, str]) -> tuple[list
     if len(first) != len(second):
         raise HotspotInputError(
             f"the before and after periods must be the same length: {len(first)} and "
-            f"{len(second)} months; e.g. --before {_shift(after[0], -len(second))} "
-            f"{_shift(after[0], -1)} --after {after[0]} {after[1]}")
+            f"{len(second)} months; e.g. --before {shift_month(after[0], -len(second))} "
+            f"{shift_month(after[0], -1)} --after {after[0]} {after[1]}")
     if set(first) & set(second) or first[-1] > second[0]:
         raise HotspotInputError(f"the before period ({before[0]} to {before[1]}) must end "
                                 f"before the after period starts ({after[0]})")
     return first, second
 
 
-def _shift(month: str, n: int) -> str:
-    return str(pd.Period(month, freq="M") + n)
-
-
 def _to_bng(outline: BaseGeometry, crs: str) -> BaseGeometry:
-    shape = gpd.GeoSeries([outline], crs=crs).to_crs(BNG).iloc[0]
+    shape = reproject(outline, crs, BNG)
     if shape.is_empty or shape.area <= 0:
         raise HotspotInputError("the target outline encloses no area")
     return shapely.make_valid(shape)
@@ -290,7 +287,7 @@ def resolve_control(engine: Engine, borough: Area, control: str | None
     if not control:
         return borough.boundary, f"the rest of {borough.name}"
     if Path(control).is_file():
-        from registers.pspo import read_area_file
+        from registers.outlines import read_area_file
 
         shape, source = read_area_file(control)
         return _to_bng(shape, WGS84), source
@@ -400,8 +397,8 @@ def assess_file(engine: Engine, area: str, path: str, before: tuple[str, str],
                 control: str | None = None, categories: list[str] | None = None,
                 feature: str | None = None) -> Assessment:
     """The WDD assessment of an outline in a map file (GeoJSON, KML, GeoPackage, zipped
-    Shapefile; registers.pspo.read_area_file)."""
-    from registers.pspo import read_area_file
+    Shapefile; registers.outlines.read_area_file)."""
+    from registers.outlines import read_area_file
 
     shape, source = read_area_file(path, feature)
     return assess_outline(engine, area, shape, source, before, after, ring_m, control,

@@ -11,16 +11,9 @@ from __future__ import annotations
 import html
 import re
 
-from present.static_map import briefing_map
-from report.briefing import (
-    ATTRIBUTION,
-    Briefing,
-    Table,
-    day_text,
-    header_facts,
-    key_figures,
-    pack_tables,
-)
+from report.briefing import Briefing, day_text
+from report.briefing_text import ATTRIBUTION, Table, header_facts, key_figures, pack_tables
+from report.static_map import briefing_map
 
 COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _NUMERIC = ' class="n"'

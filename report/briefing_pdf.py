@@ -15,16 +15,9 @@ import matplotlib
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
-from present.static_map import briefing_map
-from report.briefing import (
-    ATTRIBUTION,
-    Briefing,
-    Table,
-    day_text,
-    header_facts,
-    key_figures,
-    pack_tables,
-)
+from report.briefing import Briefing, day_text
+from report.briefing_text import ATTRIBUTION, Table, header_facts, key_figures, pack_tables
+from report.static_map import briefing_map
 
 FONT = "DejaVu"
 FONT_DIR = Path(matplotlib.get_data_path()) / "fonts" / "ttf"

@@ -28,14 +28,16 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine
 
+from core.errors import UserError
+from core.months import shift_month
+from core.themes import ALL_CRIME
 from geo.areas import Area, resolve_area
 from geo.joins import ContextLayers, attribute_incidents, context_layers
 from geo.population import area_population, population_note
 from hotspots.analysis import area_incidents, months_between
 from hotspots.change import change_test
-from hotspots.evaluate import ALL_CRIME
 from hotspots.result import HotspotInputError
-from report.periods import MonthPairs, months_text, pair_months, shift
+from report.periods import MonthPairs, months_text, pair_months
 from report.reading import change_reading
 from report.summary import total_label
 
@@ -51,6 +53,10 @@ RAG_RULE = ("RAG: reduce-by-X% targets are Green at a fall of X% or more, Amber 
             "'Significant' = the change is beyond chance at 95% (exact Poisson test).")
 
 
+class TargetError(UserError, ValueError):
+    """A target (or targets file) that cannot be read, with how to write it."""
+
+
 @dataclass(frozen=True)
 class Target:
     """A target for one line: reduce or increase by a percentage."""
@@ -60,9 +66,9 @@ class Target:
 
     def __post_init__(self) -> None:
         if self.direction not in ("reduce", "increase"):
-            raise ValueError(f"a target reduces or increases, not '{self.direction}'")
+            raise TargetError(f"a target reduces or increases, not '{self.direction}'")
         if not (np.isfinite(self.percent) and 0 <= self.percent <= 100):
-            raise ValueError(f"a target percentage runs from 0 to 100, not {self.percent}")
+            raise TargetError(f"a target percentage runs from 0 to 100, not {self.percent}")
 
     def __str__(self) -> str:
         return f"{self.direction} by {self.percent:g}%"
@@ -73,8 +79,8 @@ class Target:
         match = re.fullmatch(r"\s*(reduce|increase)\s*(?:by|:)?\s*(\d+(?:\.\d+)?)\s*%?\s*",
                              str(text), flags=re.I)
         if not match:
-            raise ValueError(f"'{text}' is not a target; write e.g. 'reduce:10' or "
-                             "'increase:5' (percent)")
+            raise TargetError(f"'{text}' is not a target; write e.g. 'reduce:10' or "
+                               "'increase:5' (percent)")
         return cls(match.group(1).lower(), float(match.group(2)))
 
     def rag(self, change_pct: float | None) -> str:
@@ -93,13 +99,13 @@ def parse_targets(items: list[str] | tuple[str, ...]) -> dict[str, Target]:
     for item in items:
         line, sep, target = str(item).rpartition("=")
         if not sep or not line.strip():
-            raise ValueError(f"'{item}' is not LINE=TARGET, e.g. 'Burglary=reduce:10' or "
-                             "'*=reduce:5'")
+            raise TargetError(f"'{item}' is not LINE=TARGET, e.g. 'Burglary=reduce:10' or "
+                               "'*=reduce:5'")
         targets[line.strip()] = Target.parse(target)
     return targets
 
 
-def read_targets(path: str | Path) -> tuple[dict[str, Target], pd.DataFrame]:
+def read_targets_csv(path: str | Path) -> tuple[dict[str, Target], pd.DataFrame]:
     """Targets from a CSV with columns crime_type, direction, percent (and optionally unit);
     rows that cannot be used come back with file, row, column and reason."""
     path = Path(path)
@@ -107,8 +113,8 @@ def read_targets(path: str | Path) -> tuple[dict[str, Target], pd.DataFrame]:
     frame.columns = [c.strip().lower().replace(" ", "_") for c in frame.columns]
     missing = {"crime_type", "direction", "percent"} - set(frame.columns)
     if missing:
-        raise ValueError(f"{path.name}: missing column(s) {', '.join(sorted(missing))}; "
-                         "expected crime_type, direction, percent (and optionally unit)")
+        raise TargetError(f"{path.name}: missing column(s) {', '.join(sorted(missing))}; "
+                           "expected crime_type, direction, percent (and optionally unit)")
     targets, rejected = {}, []
     for i, row in frame.iterrows():
         line = row["crime_type"].strip()
@@ -184,10 +190,10 @@ class Comparison:
                 "notes": self.notes, "rag_rule": RAG_RULE}
 
 
-def compare(engine: Engine, area: str, to_month: str, months: int = 12,
-            by: str | None = None, targets: dict[str, Target] | None = None,
-            since: str | None = None, categories: list[str] | None = None,
-            layers: ContextLayers | None = None) -> Comparison:
+def jag_comparison(engine: Engine, area: str, to_month: str, months: int = 12,
+                   by: str | None = None, targets: dict[str, Target] | None = None,
+                   since: str | None = None, categories: list[str] | None = None,
+                   layers: ContextLayers | None = None) -> Comparison:
     """Rolling `months` to `to_month` against the `months` before; or, with `since`, the
     months from `since` to `to_month` against the same months a year earlier. Each month is
     compared with its counterpart where both have data (report.periods)."""
@@ -203,9 +209,9 @@ def compare(engine: Engine, area: str, to_month: str, months: int = 12,
     else:
         if not 1 <= months <= 60:
             raise HotspotInputError(f"a comparison period is 1 to 60 months, not {months}")
-        current = (shift(to_month, 1 - months), to_month)
+        current = (shift_month(to_month, 1 - months), to_month)
         lag, kind = months, "rolling"
-    previous = (shift(current[0], -lag), shift(current[1], -lag))
+    previous = (shift_month(current[0], -lag), shift_month(current[1], -lag))
     place = resolve_area(engine, area)
     periods = {"current": current, "previous": previous}
     # The borough's lines and its wards' are counts per ward or coarser: they may include the

@@ -15,9 +15,12 @@ import numpy as np
 import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
+from sqlalchemy import Engine
 
+from core.themes import ALL_CRIME
+from geo.areas import resolve_area
+from hotspots.analysis import area_incidents, months_between
 from hotspots.cells import Raster, check_positive
-from hotspots.evaluate import ALL_CRIME
 from hotspots.result import HotspotInputError
 
 DEFAULT_CELL_M = 100.0
@@ -94,3 +97,14 @@ def concentration(incidents: pd.DataFrame, land: BaseGeometry,
                      **{f"top_{round(f * 100)}pct_share": top_share(counts, f) for f in SHARES},
                      "gini": gini(counts), "gini_generalised": generalised_gini(counts)})
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def area_concentration(engine: Engine, area: str, month_from: str, month_to: str,
+                       crime_types: list[str] | tuple[str, ...] | None = None,
+                       cell_size: float = DEFAULT_CELL_M) -> pd.DataFrame:
+    """`concentration` of an area's stored incidents of the months (the crime types, or all),
+    on its land: the app's Concentration table and `hotspots concentration` both."""
+    months_between(month_from, month_to)
+    place = resolve_area(engine, area)
+    points = area_incidents(engine, place, month_from, month_to, list(crime_types or []) or None)
+    return concentration(points, place.land, cell_size)

@@ -14,6 +14,7 @@ from datetime import date, datetime
 
 from sqlalchemy import Engine, select
 
+from core.months import month_of, months_apart
 from geo.areas import Area, resolve_area
 from ingest.police import KIND as POLICE_KIND
 from store.models import Incident
@@ -40,7 +41,7 @@ class Currency:
     @property
     def latest_label(self) -> str:
         """The latest month as 'January 2024'."""
-        return month_name(self.latest) if self.latest else "none"
+        return full_month_name(self.latest) if self.latest else "none"
 
     def sentence(self) -> str:
         """'Latest police.uk month loaded: January 2024, 34 months before today'."""
@@ -70,7 +71,7 @@ class Currency:
                 "sentence": self.sentence()}
 
 
-def month_name(month: str) -> str:
+def full_month_name(month: str) -> str:
     """'2024-01' as 'January 2024'."""
     return datetime.strptime(month, "%Y-%m").strftime("%B %Y")
 
@@ -78,9 +79,7 @@ def month_name(month: str) -> str:
 def whole_months_between(month: str, day: date) -> int:
     """Whole months from the end of `month` (the first day of the next) to `day`; 0 when the
     day falls in or before the month after it."""
-    year, number = int(month[:4]), int(month[5:7])
-    months = (day.year - year) * 12 + (day.month - number) - 1
-    return max(0, months)
+    return max(0, months_apart(month, month_of(day)) - 1)
 
 
 def currency(latest: str | None, day: date | datetime | None = None,

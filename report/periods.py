@@ -13,19 +13,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import pandas as pd
+from core.months import month_range, shift_month
 
 MIN_SHARE = 0.75  # at least three quarters of the months must be comparable
-
-
-def shift(month: str, months: int) -> str:
-    """The month `months` later (negative: earlier)."""
-    return str(pd.Period(month, freq="M") + months)
-
-
-def span(month_from: str, month_to: str) -> list[str]:
-    """Every month from one YYYY-MM to another, inclusive (empty when the first is later)."""
-    return [str(m) for m in pd.period_range(month_from, month_to, freq="M")]
 
 
 def months_text(months: list[str]) -> str:
@@ -34,7 +24,7 @@ def months_text(months: list[str]) -> str:
         return "none"
     if len(months) == 1:
         return months[0]
-    return f"{months[0]} to {months[-1]}" if span(months[0], months[-1]) == months else \
+    return f"{months[0]} to {months[-1]}" if month_range(months[0], months[-1]) == months else \
         ", ".join(months)
 
 
@@ -107,7 +97,7 @@ def pair_months(current: tuple[str, str], lag: int, have: set[str]) -> MonthPair
     keep the pairs where both months are in `have` (months with data)."""
     if lag < 1:
         raise ValueError(f"the earlier period is at least one month earlier, not {lag}")
-    pairs = tuple((m, shift(m, -lag)) for m in span(*current))
+    pairs = tuple((m, shift_month(m, -lag)) for m in month_range(*current))
     if not pairs:
         raise ValueError(f"the period starts ({current[0]}) after it ends ({current[1]})")
     compared, dropped = [], []

@@ -11,12 +11,11 @@ from datetime import datetime
 
 import pandas as pd
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-CONTROLS = ILLEGAL_CHARACTERS_RE  # C0 controls but tab and line breaks: XML 1.0 refuses them
+from core.safe_text import FORMULA_START, formula_safe, without_controls
+
 CELL_LIMIT = 32_767  # characters Excel keeps in one cell
 RAG_FILLS = {"Green": "C6EFCE", "Amber": "FFEB9C", "Red": "FFC7CE"}
 HEADER_FILL = "DDEBF7"
@@ -33,21 +32,6 @@ class Sheet:
     title: str
     table: pd.DataFrame
     notes: list[str] = field(default_factory=list)
-
-
-def formula_safe(value: object) -> object:
-    """Stop a spreadsheet treating data text as a formula (CSV injection)."""
-    if isinstance(value, str) and value[:1] in FORMULA_START:
-        return "'" + value
-    return value
-
-
-def without_controls(value: object) -> object:
-    """Text without the control characters a spreadsheet cannot hold (ESC, NUL...): one of
-    them in a category would otherwise make the whole .xlsx fail (openpyxl refuses it)."""
-    if isinstance(value, str):
-        return CONTROLS.sub("", value)
-    return value
 
 
 def cell_value(value: object) -> object:

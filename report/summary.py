@@ -17,11 +17,11 @@ import shapely
 from sqlalchemy import Engine
 
 from access.restricted import visibility
+from core.themes import ALL_CRIME
 from geo.areas import Area, resolve_area
 from geo.joins import DEFAULT_FRONTAGE_M, ContextLayers, attribute_incidents, context_layers
 from geo.population import population_note
 from hotspots.analysis import area_incidents, months_between
-from hotspots.evaluate import ALL_CRIME
 from hotspots.result import HotspotInputError
 
 BY = ("ward", "lsoa", "town-centre", "river", "pspo")
@@ -88,9 +88,9 @@ class Summary:
                 "rows": records, "notes": self.notes}
 
 
-def summarise(engine: Engine, area: str, by: str, month_from: str, month_to: str,
-              categories: list[str] | None = None, frontage_m: float = DEFAULT_FRONTAGE_M,
-              layers: ContextLayers | None = None) -> Summary:
+def incident_summary(engine: Engine, area: str, by: str, month_from: str, month_to: str,
+                    categories: list[str] | None = None, frontage_m: float = DEFAULT_FRONTAGE_M,
+                    layers: ContextLayers | None = None) -> Summary:
     """Summarise the area's stored incidents of the months by ward, LSOA, town centre,
     river frontage or PSPO."""
     if by not in BY:

@@ -1,27 +1,23 @@
-"""Write imports to the database without doubling anything, and read incidents back.
-
-Reading applies who is acting (access.scope): someone who may not see restricted categories
-gets incidents without them, whatever page, export or report asked."""
+"""The incident tables' own writing rules, whoever is acting: inserts that skip rows already
+stored (SQLite and PostgreSQL), rejected rows stored once per file and row, labels fitted to
+their columns, the list of import runs. Who may import and see what is access.incidents."""
 
 from __future__ import annotations
 
 import json
-from datetime import datetime
 
+import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Engine, Table, func, select
+from sqlalchemy import Connection, Engine, Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from access.audit import record
-from access.restricted import visibility
-from access.roles import IMPORT, VIEW
-from access.scope import require
-from ingest.door import clean_value, fit, limit_of
-from ingest.result import FileImport
-from store.db import let_writers_through
+from core.safe_text import clean_value, fit, limit_of
 from store.models import ImportRun, Incident, RejectedRow
 
 BATCH = 5000  # rows per write transaction of an import
+# incidents per write transaction of the bulk path (insert_incidents): fewer commits, still
+# short enough (a fraction of a second) for a waiting check or sign-in to get in between
+INCIDENT_BATCH = 20_000
 UNFINISHED = ("the import stopped before the end; import the file again to add the rest "
               "(rows already stored count as duplicates)")
 
@@ -32,9 +28,91 @@ def insert_ignoring_conflicts(table: Table, dialect: str):
     return insert(table).on_conflict_do_nothing()
 
 
-def _records(frame: pd.DataFrame) -> list[dict]:
-    clean = frame.astype(object).where(frame.notna(), None)
-    return clean.to_dict("records")
+def records(frame: pd.DataFrame) -> list[dict]:
+    """Rows as dicts for an executemany, missing values as None (NULL)."""
+    columns = list(frame.columns)
+    return [dict(zip(columns, row, strict=True)) for row in _column_values(frame, columns)]
+
+
+def _plain(values: pd.Series) -> list:
+    """One column as Python values (str, float, int, datetime), missing values as None."""
+    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+        array = values.dt.to_pydatetime() if len(values) else np.array([], dtype=object)
+        array = np.asarray(array, dtype=object)
+    else:
+        array = values.to_numpy(dtype=object)
+    missing = pd.isna(values).to_numpy()
+    if missing.any():
+        array = array.copy()
+        array[missing] = None
+    return array.tolist()
+
+
+def _column_values(frame: pd.DataFrame, columns: list[str], processors: dict | None = None
+                   ) -> list[tuple]:
+    """The frame's rows as tuples in `columns` order (built column by column, not row by
+    row), each value passed through its column's bind processor when it has one."""
+    lists = []
+    for name in columns:
+        values = _plain(frame[name])
+        convert = (processors or {}).get(name)
+        if convert is not None:
+            values = [None if v is None else convert(v) for v in values]
+        lists.append(values)
+    return list(zip(*lists, strict=True))
+
+
+INCIDENT_INSERT_COLUMNS = [c.name for c in Incident.__table__.columns if c.name != "id"]
+
+
+def insert_incidents(conn: Connection, frame: pd.DataFrame) -> int:
+    """Insert incident rows (the columns of INCIDENT_INSERT_COLUMNS), skipping any whose
+    dedup key is already stored, in the caller's transaction; return how many were really
+    inserted (the database's own count, so the rest are duplicates).
+
+    The bulk path of an import: on SQLite one prepared `INSERT ... ON CONFLICT DO NOTHING`
+    run for every row by the driver (its row count is the rows inserted); on PostgreSQL a
+    COPY into a temporary table, then one `INSERT ... SELECT ... ON CONFLICT DO NOTHING`.
+    Values are converted as SQLAlchemy would (its bind processors), so what is stored is the
+    same as through a Core insert."""
+    if not len(frame):
+        return 0
+    table = Incident.__table__
+    dialect = conn.dialect
+    columns = INCIDENT_INSERT_COLUMNS
+    processors = {}
+    for name in columns:
+        convert = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        if convert is not None:
+            processors[name] = convert
+    rows = _column_values(frame, columns, processors)
+    quote = dialect.identifier_preparer.quote
+    names = ", ".join(quote(c) for c in columns)
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        if dialect.name == "postgresql":
+            return _copy_then_insert(cursor, names, rows)
+        marks = ", ".join("?" for _ in columns)
+        cursor.executemany(f"INSERT INTO incidents ({names}) VALUES ({marks}) "
+                           "ON CONFLICT DO NOTHING", rows)
+        return cursor.rowcount
+    finally:
+        cursor.close()
+
+
+def _copy_then_insert(cursor, names: str, rows: list[tuple]) -> int:
+    """PostgreSQL: COPY the rows into a temporary table dropped at commit, then move the new
+    ones into incidents; the INSERT's row count is what was really added."""
+    cursor.execute("CREATE TEMPORARY TABLE IF NOT EXISTS incident_stage ON COMMIT DROP AS "
+                   f"SELECT {names} FROM incidents WITH NO DATA")
+    with cursor.copy(f"COPY incident_stage ({names}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+    cursor.execute(f"INSERT INTO incidents ({names}) SELECT {names} FROM incident_stage "
+                   "ON CONFLICT DO NOTHING")
+    inserted = cursor.rowcount
+    cursor.execute("TRUNCATE incident_stage")
+    return inserted
 
 
 def save_rejected_rows(conn: Connection, import_id: int, sha256: str,
@@ -51,7 +129,7 @@ def save_rejected_rows(conn: Connection, import_id: int, sha256: str,
     rejects["raw"] = rejects["raw"].map(lambda r: json.loads(json.dumps(r, default=str)))
     statement = insert_ignoring_conflicts(t, conn.dialect.name)
     for start in range(0, len(rejects), BATCH):
-        conn.execute(statement, _records(rejects.iloc[start:start + BATCH]))
+        conn.execute(statement, records(rejects.iloc[start:start + BATCH]))
 
 
 def stored_label(value: object, column) -> str | None:
@@ -63,143 +141,9 @@ def stored_label(value: object, column) -> str | None:
     return fit(str(clean_value(value)), limit_of(column) or len(str(value)))
 
 
-def save_import(engine: Engine, result: FileImport) -> dict:
-    """Store one file's rows in batches of BATCH, each its own short transaction, so other
-    writers (a check being logged, a sign-in) get in between batches even during a very large
-    import; return its counts.
-
-    The import run is recorded first as not finished, with its count of rows stored so far
-    updated with each batch; it is marked finished (with its rejected rows and audit entry)
-    at the end. An import stopped part way (a killed process, a lost connection) leaves the
-    rows of the batches that landed and a run that says so: importing the file again adds the
-    rest, and what had landed counts as duplicates. Incidents already stored (same dedup key)
-    are counted as duplicates, from the rows the database reports it really inserted.
-    """
-    require(IMPORT)
-    summary = result.summary()
-    runs = ImportRun.__table__
-    with engine.begin() as conn:
-        run_id = conn.execute(runs.insert().returning(runs.c.id), {
-            "file_name": stored_label(result.file, runs.c.file_name),
-            "file_sha256": result.sha256 or "", "kind": result.kind,
-            "dataset": stored_label(result.dataset, runs.c.dataset) or "",
-            "imported_at": datetime.now(), "accepted": 0, "rejected": len(result.rejected),
-            "duplicates": 0, "error": UNFINISHED if len(result.accepted) else result.error,
-        }).scalar_one()
-    inserted = 0
-    if len(result.accepted):
-        frame = result.accepted.copy()
-        frame["import_id"] = run_id
-        frame["occurred_at"] = pd.to_datetime(frame["occurred_at"]).astype(object)
-        frame.loc[frame["occurred_at"].isna(), "occurred_at"] = None
-        incidents = Incident.__table__
-        statement = insert_ignoring_conflicts(incidents, engine.dialect.name).returning(
-            incidents.c.id)
-        for start in range(0, len(frame), BATCH):
-            records = _records(frame.iloc[start:start + BATCH])
-            let_writers_through()  # a check or sign-in waiting goes first
-            with engine.begin() as conn:
-                inserted += len(conn.execute(statement, records).all())
-                conn.execute(runs.update().where(runs.c.id == run_id).values(accepted=inserted))
-    duplicates = len(result.accepted) - inserted
-    with engine.begin() as conn:
-        save_rejected_rows(conn, run_id, result.sha256 or "", result.rejected)
-        conn.execute(runs.update().where(runs.c.id == run_id)
-                     .values(accepted=inserted, duplicates=duplicates, error=result.error))
-        record(conn, "imported", "import", run_id, after={
-            "file": stored_label(result.file, runs.c.file_name), "sha256": result.sha256,
-            "kind": result.kind, "dataset": stored_label(result.dataset, runs.c.dataset),
-            "accepted": int(inserted), "duplicates": int(duplicates),
-            "rejected": len(result.rejected), "error": result.error},
-            summary=f"imported {stored_label(result.file, runs.c.file_name)}: "
-                    f"{int(inserted):,} new, {int(duplicates):,} already present, "
-                    f"{len(result.rejected):,} set aside")
-    summary.update(accepted=int(inserted), duplicates=int(duplicates))
-    return summary
-
-
-def load_incidents(engine: Engine, month_from: str | None = None, month_to: str | None = None,
-                   categories: list[str] | None = None,
-                   bounds: tuple[float, float, float, float] | None = None, *,
-                   for_ward_counts: bool = False) -> pd.DataFrame:
-    """Incidents filtered by month range, categories and a BNG bounding box, leaving out the
-    restricted categories for whoever may not see them. `for_ward_counts` keeps the 'ward'
-    ones (not the hidden): only for callers that return nothing finer than counts per ward
-    (report.summary by ward)."""
-    require(VIEW)
-    t = Incident.__table__
-    query = select(t.c.id, t.c.source, t.c.dataset, t.c.crime_id, t.c.month, t.c.occurred_at,
-                   t.c.category, t.c.location, t.c.postcode, t.c.lsoa_code, t.c.outcome,
-                   t.c.lon, t.c.lat, t.c.easting, t.c.northing, t.c.located_by)
-    if month_from:
-        query = query.where(t.c.month >= month_from)
-    if month_to:
-        query = query.where(t.c.month <= month_to)
-    if categories:
-        query = query.where(t.c.category.in_(list(categories)))
-    if bounds:
-        minx, miny, maxx, maxy = bounds
-        query = query.where(t.c.easting.between(minx, maxx), t.c.northing.between(miny, maxy))
-    seen = visibility(engine)
-    allowed = seen.count_filter(t.c.category) if for_ward_counts else \
-        seen.point_filter(t.c.category)
-    if allowed is not None:
-        query = query.where(allowed)
-    with engine.connect() as conn:
-        frame = pd.read_sql(query.order_by(t.c.id), conn)
-    # An empty result comes back with object columns; keep coordinates numeric regardless.
-    return frame.astype({"lon": float, "lat": float, "easting": float, "northing": float})
-
-
-def list_rejects(engine: Engine, limit: int | None = None) -> pd.DataFrame:
-    """Rejected rows with file, row number, column and reason, newest import first (for those
-    who import: a raw row may hold a restricted incident)."""
-    require(IMPORT)
-    t = RejectedRow.__table__
-    query = select(t.c.file_name, t.c.row_number, t.c.column, t.c.reason, t.c.raw,
-                   t.c.import_id).order_by(t.c.import_id.desc(), t.c.row_number)
-    if limit:
-        query = query.limit(limit)
-    with engine.connect() as conn:
-        return pd.read_sql(query, conn)
-
-
-def reject_reasons(engine: Engine) -> pd.DataFrame:
-    """How many rows were refused for each kind of reason (numbers stripped from reasons)."""
-    frame = list_rejects(engine)
-    if frame.empty:
-        return pd.DataFrame(columns=["reason", "rows"])
-    kind = frame["reason"].str.replace(r"'[^']*'|-?\d[\d.,\s-]*", "…", regex=True)
-    return kind.value_counts().rename_axis("reason").reset_index(name="rows")
-
-
 def list_imports(engine: Engine) -> pd.DataFrame:
     """Every import run, newest first."""
     with engine.connect() as conn:
         return pd.read_sql(select(ImportRun.__table__).order_by(ImportRun.id.desc()), conn)
 
 
-def coverage(engine: Engine) -> pd.DataFrame:
-    """Incidents per source, dataset and month: the data's date coverage (hidden categories
-    not counted for those who may not see them)."""
-    require(VIEW)
-    t = Incident.__table__
-    query = select(t.c.source, t.c.dataset, t.c.month, func.count().label("incidents"))
-    allowed = visibility(engine).count_filter(t.c.category)
-    if allowed is not None:
-        query = query.where(allowed)
-    query = query.group_by(t.c.source, t.c.dataset, t.c.month).order_by(t.c.month)
-    with engine.connect() as conn:
-        return pd.read_sql(query, conn)
-
-
-def categories(engine: Engine) -> list[str]:
-    """Every category (crime type) present that the acting principal may map, alphabetically."""
-    require(VIEW)
-    t = Incident.__table__
-    query = select(t.c.category).distinct().order_by(t.c.category)
-    allowed = visibility(engine).point_filter(t.c.category)
-    if allowed is not None:
-        query = query.where(allowed)
-    with engine.connect() as conn:
-        return [r[0] for r in conn.execute(query)]

@@ -262,7 +262,7 @@ class CheckPhoto(Base):
 class ThemeMapping(Base):
     """Which priority theme (the CSP plan's priorities) a crime type or council category
     counts towards; one category may count towards several themes. Edited on the Overview
-    page; when the table is empty the default mapping (report.themes) applies."""
+    page; when the table is empty the default mapping (report.theme_mapping) applies."""
 
     __tablename__ = "theme_mappings"
 

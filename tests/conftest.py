@@ -5,17 +5,18 @@ Tests act as the command line's operator (an admin) unless they say otherwise wi
 checks that, and what each role may do).
 
 The `browser` fixture starts Debian's Chromium once per module that asks for it (the
-browser tests); tests/test_offline_map.py manages its own.
+browser tests); tests/browser/test_offline_map.py manages its own.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 
 import pytest
 
 from access.scope import acting_as, operator
-from geo.layers import seed_bundled_layers
+from geo.bundled import seed_bundled_layers
 from ingest.run import ingest_paths
 from store import db
 from tests.sample_data import SAMPLE_POLICE, Database
@@ -52,12 +53,29 @@ def layers_db(tmp_path_factory) -> Iterator[Database]:
     database.engine.dispose()
 
 
-@pytest.fixture(scope="module")
-def sample_db(tmp_path_factory) -> Iterator[Database]:
-    """A database for one module with the layers and the whole bundled police.uk sample."""
-    database = new_database(tmp_path_factory.mktemp("sample"))
+@pytest.fixture(scope="session")
+def sample_template(tmp_path_factory) -> Database:
+    """The layers and the whole bundled police.uk sample imported once per session; each
+    module's `sample_db` is a copy of it, so every module still gets its own database."""
+    database = new_database(tmp_path_factory.mktemp("sample-template"))
     seed_bundled_layers(database.engine)
     database.report = ingest_paths(database.engine, [SAMPLE_POLICE])
+    database.engine.dispose()
+    return database
+
+
+@pytest.fixture(scope="module")
+def sample_db(tmp_path_factory, sample_template) -> Iterator[Database]:
+    """A database for one module with the layers and the whole bundled police.uk sample."""
+    directory = tmp_path_factory.mktemp("sample")
+    source = sqlite3.connect(sample_template.url.removeprefix("sqlite:///"))
+    target = sqlite3.connect(directory / "t.sqlite")
+    with source, target:
+        source.backup(target)  # a consistent copy, whatever the WAL holds
+    source.close()
+    target.close()
+    url = f"sqlite:///{directory}/t.sqlite"
+    database = Database(url=url, engine=db.get_engine(url), report=sample_template.report)
     yield database
     database.engine.dispose()
 
@@ -85,3 +103,22 @@ def browser():
         chromium = launch_chromium(pw)
         yield chromium
         chromium.close()
+
+
+@pytest.fixture(scope="module")
+def spelthorne(sample_db):
+    """Spelthorne's area (land without the Thames), for the hotspot method tests."""
+    from geo.areas import resolve_area
+
+    return resolve_area(sample_db.engine, "spelthorne")
+
+
+@pytest.fixture(scope="module")
+def all_crime(sample_db, spelthorne):
+    """Every incident inside Spelthorne, 2023-02..2024-01, from the imported sample."""
+    from hotspots.analysis import area_incidents
+    from tests.support.hotspot_data import FROM, TO
+
+    points = area_incidents(sample_db.engine, spelthorne, FROM, TO)
+    assert len(points) > 9000
+    return points

@@ -88,10 +88,35 @@ def codepoint_rows(prefix: str) -> list[dict[str, Any]]:
 
 def run_cli(args: list[str], database_url: str, cwd: Path | None = None,
             env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    """Run the installed `hotspots` command against the given database (`env` adds
-    environment variables)."""
+    """Run a `hotspots` command in this process with click's CliRunner against the given
+    database (`env` adds environment variables), answering as a finished process would:
+    returncode, stdout and stderr (with the traceback of an unexpected exception, as Python
+    prints it)."""
+    import contextlib
+    import traceback
+
+    from click.testing import CliRunner
+
+    from cli.main import main
+
+    variables: dict[str, str | None] = {**(env or {}), "HOTSPOTS_DATABASE_URL": database_url,
+                                        "HOTSPOTS_POSTCODES": None}
+    with contextlib.chdir(cwd or ROOT):
+        result = CliRunner().invoke(main, args, env=variables, prog_name="hotspots")
+    stderr = result.stderr
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        stderr += "".join(traceback.format_exception(result.exception))
+    return subprocess.CompletedProcess(["hotspots", *args], result.exit_code, result.stdout,
+                                       stderr)
+
+
+def run_installed(args: list[str], database_url: str, cwd: Path | None = None,
+                  env: dict[str, str] | None = None,
+                  command: list[str] | None = None) -> subprocess.CompletedProcess:
+    """Run the installed `hotspots` script (or `command`, e.g. [python, "-m", "cli"]) in a
+    process of its own against the given database: the end-to-end runs."""
     env = {**os.environ, **(env or {})}
     env["HOTSPOTS_DATABASE_URL"] = database_url
     env.pop("HOTSPOTS_POSTCODES", None)
-    return subprocess.run([str(HOTSPOTS_CLI), *args], capture_output=True, text=True,
-                          env=env, cwd=cwd or ROOT, timeout=120)
+    return subprocess.run([*(command or [str(HOTSPOTS_CLI)]), *args], capture_output=True,
+                          text=True, env=env, cwd=cwd or ROOT, timeout=120)

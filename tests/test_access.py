@@ -20,11 +20,13 @@ import numpy as np
 import pytest
 import shapely
 
+from access.incidents import categories, coverage, list_rejects, load_incidents
 from access.restricted import add_restricted, remove_restricted, visibility
 from access.roles import NOBODY, AccessDenied, Principal
 from access.scope import acting_as, current_principal
 from geo.areas import resolve_area
-from geo.layers import load_layer, seed_bundled_layers
+from geo.bundled import seed_bundled_layers
+from geo.layers import load_layer
 from hotspots.analysis import area_incidents, evaluate_area, find_hotspots
 from ingest.council import ColumnMapping
 from ingest.run import ingest_bytes, ingest_paths
@@ -33,12 +35,13 @@ from present.map import build_map, heat_of
 from registers.checks import log_check
 from registers.equipment import add_item
 from registers.pspo import Condition, add_order
-from report.briefing import Place, build_briefing, pack_tables
+from report.briefing import Place, build_briefing
 from report.briefing_html import briefing_html
-from report.compare import compare
-from report.summary import summarise
-from report.themes import save_theme_mapping, theme_table
-from store.incidents import categories, coverage, list_rejects, load_incidents
+from report.briefing_text import pack_tables
+from report.compare import jag_comparison
+from report.summary import incident_summary
+from report.theme_mapping import save_theme_mapping
+from report.themes import theme_table
 from tests.conftest import new_database
 from tests.sample_data import SAMPLE_POLICE, SPELTHORNE, codepoint_rows
 
@@ -176,7 +179,7 @@ def test_a_viewers_briefing_pack_holds_no_restricted_incident(db) -> None:
 
 
 def test_violence_reaches_viewers_only_as_counts_per_ward(db) -> None:
-    by_ward = {p.role: as_(p, summarise, db.engine, "Spelthorne", "ward", *MONTHS)
+    by_ward = {p.role: as_(p, incident_summary, db.engine, "Spelthorne", "ward", *MONTHS)
                for p in (ANALYST, VIEWER)}
 
     def vso_by_ward(summary):
@@ -187,7 +190,7 @@ def test_violence_reaches_viewers_only_as_counts_per_ward(db) -> None:
     assert sum(vso_by_ward(by_ward["viewer"]).values()) > 100
     assert DA not in set(by_ward["viewer"].table["crime_type"])
     assert any("counts per ward only" in n for n in by_ward["viewer"].notes)
-    by_lsoa = as_(VIEWER, summarise, db.engine, "Spelthorne", "lsoa", *MONTHS)
+    by_lsoa = as_(VIEWER, incident_summary, db.engine, "Spelthorne", "lsoa", *MONTHS)
     assert not {DA, VSO} & set(by_lsoa.table["crime_type"])
     # the borough's theme counts include violence (coarser than a ward), never the hidden
     viewer_themes = as_(VIEWER, theme_table, db.engine, "Spelthorne", "2024-01")
@@ -269,12 +272,12 @@ def test_the_admin_pages_refuse_when_their_function_is_called_directly() -> None
 
 def test_the_jag_comparison_counts_violence_for_viewers_by_ward_only(db) -> None:
     def vso_lines(principal, by):
-        result = as_(principal, compare, db.engine, "Spelthorne", "2024-01", 1, by)
+        result = as_(principal, jag_comparison, db.engine, "Spelthorne", "2024-01", 1, by)
         rows = result.table[result.table["crime_type"] == VSO]
         return {r.unit: (r.current, r.previous) for r in rows.itertuples()}
 
     for by in (None, "ward"):
         assert vso_lines(VIEWER, by) == vso_lines(ANALYST, by) != {}
     assert vso_lines(ANALYST, "town-centre") and not vso_lines(VIEWER, "town-centre")
-    assert DA not in set(as_(VIEWER, compare, db.engine, "Spelthorne", "2024-01", 1,
+    assert DA not in set(as_(VIEWER, jag_comparison, db.engine, "Spelthorne", "2024-01", 1,
                              "ward").table["crime_type"])

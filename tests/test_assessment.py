@@ -16,7 +16,7 @@ import pytest
 import shapely
 
 from geo.areas import resolve_area
-from geo.crs import BNG, WGS84
+from geo.crs import BNG, WGS84, reproject
 from geo.layers import load_layer
 from hotspots.analysis import area_incidents, find_hotspots
 from hotspots.result import HotspotInputError
@@ -174,7 +174,7 @@ def test_assessing_a_pspo_on_the_sample(registers_db):
 def test_assessing_an_adopted_problem_location(registers_db):
     engine = registers_db.engine
     top = find_hotspots(engine, "spelthorne", "2023-01", "2023-06", ["Shoplifting"]).hotspots
-    outline = gpd.GeoSeries([top.geometry.iloc[0]], crs=BNG).to_crs(WGS84).iloc[0]
+    outline = reproject(top.geometry.iloc[0], BNG, WGS84)
     problem_id = adopt_problem(engine, area="spelthorne", name="Shoplifting square 1",
                                geometry=outline, objective="Fewer shop thefts",
                                origin="hotspot 1", adopted_on=date(2023, 7, 1),
@@ -207,7 +207,7 @@ def test_assessing_a_map_file_against_a_named_control(registers_db, tmp_path):
     place = resolve_area(engine, "spelthorne")
     asb = area_incidents(engine, place, "2023-01", "2023-06", ["Anti-social behaviour"])
     shape = ashford.iloc[0].difference(
-        gpd.GeoSeries([staines.geometry.iloc[0]], crs=WGS84).to_crs(BNG).iloc[0].buffer(250))
+        reproject(staines.geometry.iloc[0], WGS84, BNG).buffer(250))
     inside = shapely.intersects_xy(shape, asb["easting"], asb["northing"])
     assert figures["counts"]["control_before"] == int(inside.sum())
     assert figures["sentence"].endswith(".")
@@ -252,10 +252,10 @@ def test_a_ring_must_be_a_distance(registers_db):
 
 
 def test_the_app_chooses_equal_periods_around_when_the_response_began():
-    """present.trends.default_periods: the after period starts in the month the location was
+    """views.trends.default_periods: the after period starts in the month the location was
     adopted (or the order made) when months are loaded on both sides, as long as both sides
     allow (6 months at most); else the latest months against those before, saying why."""
-    from present.trends import default_periods
+    from views.trends import default_periods
 
     months = [str(m) for m in pd.period_range("2022-01", "2024-01", freq="M")
               if str(m) != "2022-12"]

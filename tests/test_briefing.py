@@ -22,7 +22,7 @@ import shapely
 import shapely.geometry
 from pyproj import Transformer
 
-from present.static_map import briefing_map
+from core.themes import ASB
 from registers.checks import due_report
 from registers.equipment import retire_item
 from registers.example import EXAMPLES, seed_example_registers
@@ -32,13 +32,13 @@ from report.briefing import (
     BriefingError,
     Place,
     build_briefing,
-    header_facts,
-    key_figures,
     place_from_layer,
 )
 from report.briefing_html import briefing_html
 from report.briefing_pdf import briefing_pdf
-from report.themes import ASB, DEFAULT_MAPPING, POLICE_UK_TYPES
+from report.briefing_text import header_facts, key_figures
+from report.static_map import briefing_map
+from report.theme_mapping import DEFAULT_MAPPING, POLICE_UK_TYPES
 from tests.sample_data import BOUNDARIES, SPELTHORNE, codepoint_rows, police_dicts
 from tests.support.pdf import pdf_pages_text
 

@@ -11,7 +11,7 @@ import json
 import pytest
 
 from geo.areas import resolve_area
-from hotspots.analysis import area_incidents, classify_periods, compare_periods
+from hotspots.analysis import area_incidents, change_by_cell, classify_periods
 from tests.sample_data import run_cli
 
 
@@ -75,7 +75,7 @@ def test_classify_writes_every_land_cell(sample_db, tmp_path):
 
 
 def test_change_between_unequal_periods_is_scaled(sample_db):
-    frame = compare_periods(sample_db.engine, "spelthorne", ("2023-01", "2023-09"),
+    frame = change_by_cell(sample_db.engine, "spelthorne", ("2023-01", "2023-09"),
                             ("2023-10", "2023-12"), cell_size=200)
     assert frame.attrs["parameters"]["before_months"] == 9
     assert frame.attrs["parameters"]["after_months"] == 3

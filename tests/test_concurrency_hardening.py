@@ -95,7 +95,7 @@ def test_case_variants_of_an_asset_id_added_at_once_land_once(backend, tmp_path)
 def test_two_imports_of_one_equipment_file_at_once_add_it_once(backend, tmp_path):
     data = (EXAMPLES / "example_equipment.csv").read_bytes()
     with database(backend, tmp_path) as db:
-        from geo.layers import seed_bundled_layers
+        from geo.bundled import seed_bundled_layers
 
         seed_bundled_layers(db.engine)
         first, second = at_once([
@@ -128,7 +128,7 @@ def checks_csv(assets: list[str], rows: int) -> bytes:
 def test_two_imports_of_one_checks_file_at_once_report_between_them_what_was_stored(
         backend, tmp_path):
     with database(backend, tmp_path) as db:
-        from geo.layers import seed_bundled_layers
+        from geo.bundled import seed_bundled_layers
 
         seed_bundled_layers(db.engine)
         import_equipment(db.engine, EXAMPLES / "example_equipment.csv", USER, now=NOW)
@@ -331,9 +331,9 @@ def water_safety_page() -> None:
 
     from access.roles import Principal
     from access.scope import acting_as
-    from present import appstate
+    from views import state
 
-    appstate.engine.clear()
+    state.engine.clear()
     with acting_as(Principal("river.officer", "officer", "River Officer")):
         runpy.run_path("views/water_safety.py")
 
@@ -342,7 +342,7 @@ def test_the_water_safety_page_asks_to_try_again_while_the_database_is_locked(
         short_busy_wait, tmp_path, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
-    from geo.layers import seed_bundled_layers
+    from geo.bundled import seed_bundled_layers
 
     with database("sqlite", tmp_path) as db:
         seed_bundled_layers(db.engine)

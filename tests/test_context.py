@@ -19,9 +19,9 @@ from geo.crs import BNG
 from geo.joins import attribute_incidents, context_layers
 from geo.layers import add_layer_file, load_layer
 from hotspots.analysis import area_incidents, find_hotspots
-from report.compare import compare, parse_targets
+from report.compare import jag_comparison, parse_targets
 from report.concentration import concentration, generalised_gini, gini
-from report.summary import summarise
+from report.summary import incident_summary
 from tests.sample_data import (
     BOUNDARIES,
     SAMPLE,
@@ -76,7 +76,7 @@ def test_every_incident_of_a_month_is_in_exactly_one_ward(sample_db, spelthorne_
 
 
 def test_staines_town_centre_summary_is_non_empty_and_adds_up(sample_db):
-    result = summarise(sample_db.engine, "Spelthorne", "town-centre", "2023-02", "2024-01")
+    result = incident_summary(sample_db.engine, "Spelthorne", "town-centre", "2023-02", "2024-01")
     table = result.table
     staines = table[(table["unit"] == "Staines-upon-Thames")
                     & (table["crime_type"] == "All crime and ASB")].iloc[0]
@@ -96,7 +96,7 @@ def test_staines_town_centre_summary_is_non_empty_and_adds_up(sample_db):
 
 def test_thames_frontage_summary_matches_distances_measured_independently(
         sample_db, spelthorne_outline):
-    result = summarise(sample_db.engine, "Spelthorne", "river", "2023-02", "2024-01")
+    result = incident_summary(sample_db.engine, "Spelthorne", "river", "2023-02", "2024-01")
     table = result.table.set_index(["unit", "crime_type"])["incidents"]
     frontage_label = "River frontage (within 50 m of the water)"
     on = table[frontage_label, "All crime and ASB"]
@@ -110,8 +110,8 @@ def test_thames_frontage_summary_matches_distances_measured_independently(
     # police.uk coordinates are rounded to 6 decimals; allow points within 0.5 m of the line
     assert abs(on - int((distance <= 50).sum())) <= int((np.abs(distance - 50) < 0.5).sum())
 
-    wider = summarise(sample_db.engine, "Spelthorne", "river", "2023-02", "2024-01",
-                      frontage_m=200)
+    wider = incident_summary(sample_db.engine, "Spelthorne", "river", "2023-02", "2024-01",
+                             frontage_m=200)
     assert wider.table.iloc[0]["incidents"] > on
     assert wider.table.iloc[0]["unit"] == "River frontage (within 200 m of the water)"
 
@@ -123,8 +123,8 @@ CURRENT_YEAR = [f"2023-{m:02d}" for m in range(2, 13)] + ["2024-01"]
 def test_comparison_for_2024_01_matches_the_raw_csvs(sample_db, spelthorne_outline):
     raw = raw_points([*PREVIOUS_YEAR, *CURRENT_YEAR], spelthorne_outline)
 
-    rolling = compare(sample_db.engine, "Spelthorne", "2024-01", 12,
-                      targets=parse_targets(["*=reduce:5"]))
+    rolling = jag_comparison(sample_db.engine, "Spelthorne", "2024-01", 12,
+                             targets=parse_targets(["*=reduce:5"]))
     assert rolling.previous == ("2022-02", "2023-01")
     # 2022-12 is not in the sample: 2023-12 is dropped with it, 11 pairs compared, like for like
     assert rolling.coverage == {"current": [], "previous": ["2022-12"]}
@@ -156,8 +156,8 @@ def test_comparison_for_2024_01_matches_the_raw_csvs(sample_db, spelthorne_outli
     assert any("11 of 12 months compared" in n and "2023-12 (no data for 2022-12)" in n
                for n in rolling.notes)
 
-    six = compare(sample_db.engine, "Spelthorne", "2024-01", 6,
-                  targets=parse_targets(["*=reduce:5", "Shoplifting=reduce:10"]))
+    six = jag_comparison(sample_db.engine, "Spelthorne", "2024-01", 6,
+                         targets=parse_targets(["*=reduce:5", "Shoplifting=reduce:10"]))
     assert six.complete and six.previous == ("2023-02", "2023-07")
     assert six.months_compared == 6 and (six.table["months_dropped"] == "").all()
     after = Counter(raw.loc[raw["month"] >= "2023-08", "category"])
@@ -176,7 +176,8 @@ def test_comparison_for_2024_01_matches_the_raw_csvs(sample_db, spelthorne_outli
 
 @pytest.mark.parametrize("area", ["Spelthorne", "Runnymede", "Woking"])
 def test_the_twelve_month_comparison_gives_change_and_rag_on_every_line(sample_db, area):
-    result = compare(sample_db.engine, area, "2024-01", targets=parse_targets(["*=reduce:0"]))
+    result = jag_comparison(sample_db.engine, area, "2024-01",
+                            targets=parse_targets(["*=reduce:0"]))
     assert result.comparable and result.months_compared == 11
     table = result.table
     assert len(table) == 15  # all crime and the 14 police.uk types
@@ -188,15 +189,15 @@ def test_the_twelve_month_comparison_gives_change_and_rag_on_every_line(sample_d
 def test_too_few_months_to_compare_gives_na_with_the_reason(sample_db, spelthorne_outline):
     # 13 months to 2023-01 against the 13 before: only 2022-01..2022-11 and 2023-01 of the
     # current period have data and nothing before 2022-01 does, so nothing can be compared
-    nothing = compare(sample_db.engine, "Spelthorne", "2023-01", 13,
-                      targets=parse_targets(["*=reduce:5"]))
+    nothing = jag_comparison(sample_db.engine, "Spelthorne", "2023-01", 13,
+                             targets=parse_targets(["*=reduce:5"]))
     assert nothing.months_compared == 0 and not nothing.comparable
     assert nothing.table["change"].isna().all() and (nothing.table["rag"] == "").all()
     assert nothing.table["reading"].str.startswith("not compared: only 0 of 13").all()
     assert any("Only 0 of 13 months" in n and "three quarters" in n for n in nothing.notes)
     # 3 months to 2023-02 against 2022-09..2022-11: 2022-12 dropped, 2 of 3 compared: short
     # of three quarters (3 needed), so NA, and the counts are of every month loaded
-    short = compare(sample_db.engine, "Spelthorne", "2023-02", 3)
+    short = jag_comparison(sample_db.engine, "Spelthorne", "2023-02", 3)
     assert short.pairs.needed == 3 and short.months_compared == 2 and not short.comparable
     raw = raw_points(["2022-09", "2022-10", "2022-11", "2023-01", "2023-02"],
                      spelthorne_outline)
@@ -206,14 +207,14 @@ def test_too_few_months_to_compare_gives_na_with_the_reason(sample_db, spelthorn
     assert total["change"] is None or total["change"] != total["change"]
     assert "only 2 of 3 months can be compared" in total["note"]
     # 4 months to 2023-03: 3 of 4 comparable, exactly three quarters: compared
-    enough = compare(sample_db.engine, "Spelthorne", "2023-03", 4)
+    enough = jag_comparison(sample_db.engine, "Spelthorne", "2023-03", 4)
     assert enough.months_compared == 3 and enough.comparable
     assert enough.table["change"].notna().all()
 
 
 def test_comparison_by_ward_adds_up_to_the_borough(sample_db):
-    whole = compare(sample_db.engine, "Spelthorne", "2024-01", 6).table
-    wards = compare(sample_db.engine, "Spelthorne", "2024-01", 6, by="ward").table
+    whole = jag_comparison(sample_db.engine, "Spelthorne", "2024-01", 6).table
+    wards = jag_comparison(sample_db.engine, "Spelthorne", "2024-01", 6, by="ward").table
     assert wards["unit"].nunique() == 13
     for column in ("current", "previous"):
         summed = wards.groupby("crime_type")[column].sum()
@@ -223,7 +224,7 @@ def test_comparison_by_ward_adds_up_to_the_borough(sample_db):
 
 def test_since_last_jag_compares_with_the_same_months_a_year_before(sample_db,
                                                                     spelthorne_outline):
-    result = compare(sample_db.engine, "Spelthorne", "2024-01", since="2023-12")
+    result = jag_comparison(sample_db.engine, "Spelthorne", "2024-01", since="2023-12")
     assert result.current == ("2023-12", "2024-01")
     assert result.previous == ("2022-12", "2023-01")
     assert result.coverage == {"current": [], "previous": ["2022-12"]}
@@ -233,7 +234,7 @@ def test_since_last_jag_compares_with_the_same_months_a_year_before(sample_db,
     total = result.table.set_index("crime_type").loc["All crime and ASB"]
     assert (total["current"], total["previous"]) == (793 + 835, 843)
     # since 2023-09: 2023-12 is dropped with 2022-12, 4 of 5 compared, like for like
-    later = compare(sample_db.engine, "Spelthorne", "2024-01", since="2023-09")
+    later = jag_comparison(sample_db.engine, "Spelthorne", "2024-01", since="2023-09")
     assert later.previous == ("2022-09", "2023-01") and later.comparable
     assert later.pairs.compared == (("2023-09", "2022-09"), ("2023-10", "2022-10"),
                                     ("2023-11", "2022-11"), ("2024-01", "2023-01"))
@@ -249,7 +250,7 @@ def test_since_last_jag_compares_with_the_same_months_a_year_before(sample_db,
 
 
 def test_comparison_by_ward_gives_rates_per_1000_residents(populated_db):
-    result = compare(populated_db.engine, "Spelthorne", "2024-01", by="ward")
+    result = jag_comparison(populated_db.engine, "Spelthorne", "2024-01", by="ward")
     wards = load_layer(populated_db.engine, "ward", SPELTHORNE)
     residents = dict(zip(wards["name"], wards["population"], strict=True))
     table = result.table[result.table["crime_type"] == "All crime and ASB"]
@@ -262,7 +263,7 @@ def test_comparison_by_ward_gives_rates_per_1000_residents(populated_db):
                                                       abs=0.005)
     assert table["population"].sum() == 102954  # Census 2021: Spelthorne's residents
     assert any("per 1,000 residents" in n and "best fit" in n for n in result.notes)
-    borough = compare(populated_db.engine, "Spelthorne", "2024-01").table.iloc[0]
+    borough = jag_comparison(populated_db.engine, "Spelthorne", "2024-01").table.iloc[0]
     assert borough["population"] == 102954
 
 
@@ -327,9 +328,9 @@ def test_pspo_layer_upload_summary_and_no_doubling(sample_db, pspo_file):
     stored = load_layer(sample_db.engine, "pspo")
     assert stored["code"].tolist() == ["PSPO-TEST-1"] and stored["parent_code"].tolist() == [
         SPELTHORNE]
-    result = summarise(sample_db.engine, "Spelthorne", "pspo", "2023-02", "2024-01")
+    result = incident_summary(sample_db.engine, "Spelthorne", "pspo", "2023-02", "2024-01")
     table = result.table[result.table["crime_type"] == "All crime and ASB"].set_index("unit")
-    wards = summarise(sample_db.engine, "Spelthorne", "ward", "2023-02", "2024-01").table
+    wards = incident_summary(sample_db.engine, "Spelthorne", "ward", "2023-02", "2024-01").table
     staines = wards[(wards["unit"] == "Staines") & (wards["crime_type"] == "All crime and ASB")]
     inside = table.loc["Staines alcohol PSPO (test outline: Staines ward)", "incidents"]
     # the order's outline is the ward's: the same incidents, give or take those on its edge
@@ -377,13 +378,13 @@ def test_cli_refuses_a_bad_target_without_traceback(sample_db):
 
 
 def test_targets_file_rows_set_aside_with_reasons(tmp_path):
-    from report.compare import read_targets
+    from report.compare import read_targets_csv
 
     path = tmp_path / "targets.csv"
     path.write_text("crime_type,direction,percent,unit\nBurglary,reduce,10,\n"
                     "Shoplifting,lower,5,\nDrugs,increase,ten,\n,reduce,5,\n"
                     "Burglary,reduce,20,Staines\n", encoding="utf-8")
-    targets, rejected = read_targets(path)
+    targets, rejected = read_targets_csv(path)
     assert {k: str(v) for k, v in targets.items()} == {
         "Burglary": "reduce by 10%", "Staines/Burglary": "reduce by 20%"}
     assert rejected[["row", "column"]].values.tolist() == [[3, "direction"], [4, "percent"],

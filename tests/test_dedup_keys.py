@@ -24,7 +24,7 @@ from store.db import migrate
 from store.models import Equipment, EquipmentCheck, Incident
 from tests.databases import BACKENDS, database
 from tests.sample_data import csv_bytes
-from tests.test_council_import import EXPECTED_MAPPING, HEADER, council_log
+from tests.test_council import EXPECTED_MAPPING, HEADER, council_log
 
 NOW = datetime(2026, 11, 28, 12, 0)
 USER = "test officer"

@@ -30,9 +30,10 @@ import shapely
 from playwright.sync_api import sync_playwright
 
 from geo.areas import resolve_area
-from geo.crs import WGS84
+from geo.bundled import seed_bundled_layers
+from geo.crs import WGS84, reproject
 from geo.joins import context_layers
-from geo.layers import add_drawn_feature, add_layer_file, load_layer, seed_bundled_layers
+from geo.layers import add_drawn_feature, add_layer_file, load_layer
 from hotspots.analysis import find_hotspots
 from hotspots.repeat import repeat_locations
 from ingest.run import ingest_paths
@@ -138,7 +139,7 @@ def engine(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def hotspot_map(engine) -> folium.Map:
-    """The hotspot map as the app's hotspot page builds it (present.appstate.hotspot_map)."""
+    """The hotspot map as the app's hotspot page builds it (views.state.hotspot_map)."""
     place = resolve_area(engine, "Spelthorne")
     report = find_hotspots(engine, "Spelthorne", MONTHS[0], MONTHS[-1])
     layers = context_layers(engine, place, 50.0)
@@ -337,7 +338,7 @@ class _Markup(HTMLParser):
 @pytest.fixture(scope="module")
 def briefing(engine):
     problem = list_problems(engine, SPELTHORNE).iloc[0]
-    outline = gpd.GeoSeries([problem.geometry], crs=WGS84).to_crs(27700).iloc[0]
+    outline = reproject(problem.geometry, WGS84, 27700)
     place = Place(name=problem["name"], kind="problem location", area_code=SPELTHORNE,
                   geometry=outline)
     return build_briefing(engine, place, TODAY)

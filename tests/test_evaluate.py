@@ -12,16 +12,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from core.months import months_before
+from core.themes import ALL_CRIME
 from geo.areas import resolve_area
 from hotspots import hotspot_grid
 from hotspots.analysis import DEFAULT_METHOD, area_incidents, evaluate_area
-from hotspots.evaluate import (
-    ALL_CRIME,
-    EvaluationGrid,
-    default_candidates,
-    previous_months,
-    score_selection,
-)
+from hotspots.evaluate import EvaluationGrid, default_candidates, score_selection
 from hotspots.result import HotspotInputError, points_xy
 from tests.sample_data import run_cli
 
@@ -239,7 +235,7 @@ def test_six_training_months_give_twelve_test_months(sample_db, spelthorne_incid
     assert set(results["method"]) == {"grid counts"}
     by_month = spelthorne_incidents.groupby("month").size()
     for _, row in results.iterrows():
-        assert row["train_incidents"] == by_month[previous_months(row["test_month"], 6)].sum()
+        assert row["train_incidents"] == by_month[months_before(row["test_month"], 6)].sum()
         assert row["train_months"] == 6
         assert 0 <= row["pei_star"] <= 1
 
@@ -253,9 +249,9 @@ def test_thirteen_training_months_ask_for_more_data(sample_db):
 # 5. Months before --------------------------------------------------------------------------
 
 def test_previous_months():
-    assert previous_months("2024-01", 3) == ["2023-10", "2023-11", "2023-12"]
-    assert previous_months("2024-03", 2) == ["2024-01", "2024-02"]
-    assert previous_months("2024-01", 12) == TRAIN_2023
+    assert months_before("2024-01", 3) == ["2023-10", "2023-11", "2023-12"]
+    assert months_before("2024-03", 2) == ["2024-01", "2024-02"]
+    assert months_before("2024-01", 12) == TRAIN_2023
 
 
 # 6. The command line -----------------------------------------------------------------------

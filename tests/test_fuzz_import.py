@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from ingest.door import CONTROL
+from core.safe_text import CONTROL
 from store.models import ImportRun, Incident, RejectedRow
 from tests.databases import BACKENDS, database
 from tests.sample_data import run_cli

@@ -15,19 +15,20 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select, update
 
+from access.incidents import list_rejects, load_incidents
+from core.import_result import FileImportError
+from core.safe_text import safe_csv
 from ingest.council import ColumnMapping
 from ingest.police import parse_police
 from ingest.readcsv import read_rows
-from ingest.result import FileImportError
 from ingest.run import IngestReport, ingest_bytes
-from present.export import safe_csv
 from report.spreadsheet import Sheet, sheet_name, workbook_bytes
-from report.summary import summarise
-from store.incidents import list_imports, list_rejects, load_incidents
+from report.summary import incident_summary
+from store.incidents import list_imports
 from store.models import ImportRun, Incident
 from tests.databases import BACKENDS, database
 from tests.sample_data import csv_bytes, read_police, run_cli
-from tests.test_council_import import EXPECTED_MAPPING, HEADER, council_log
+from tests.test_council import EXPECTED_MAPPING, HEADER, council_log
 
 MONTH = "2024-01"
 COL = {name: i for i, name in enumerate(read_police(MONTH)[0])}
@@ -182,7 +183,7 @@ def hostile_categories(engine) -> None:
 @pytest.fixture(scope="module")
 def hostile_db(tmp_path_factory):
     """The bundled sample (two months) with two categories made hostile."""
-    from geo.layers import seed_bundled_layers
+    from geo.bundled import seed_bundled_layers
     from ingest.run import ingest_paths
     from tests.sample_data import SAMPLE_POLICE
 
@@ -194,7 +195,7 @@ def hostile_db(tmp_path_factory):
 
 
 def test_the_jag_spreadsheet_guards_every_header_cell_and_sheet_name(hostile_db):
-    summary = summarise(hostile_db.engine, "Spelthorne", "ward", "2023-12", MONTH)
+    summary = incident_summary(hostile_db.engine, "Spelthorne", "ward", "2023-12", MONTH)
     wide = summary.wide()
     assert FORMULA in wide.columns and "Shop\x1blifting" in wide.columns
     sheets = [Sheet(FORMULA, f"Spelthorne {FORMULA}", summary.overview(), [FORMULA]),
@@ -236,9 +237,9 @@ def jag_page() -> None:
 
     from access.roles import Principal
     from access.scope import acting_as
-    from present import appstate
+    from views import state
 
-    appstate.engine.clear()
+    state.engine.clear()
     with acting_as(Principal("jag.admin", "admin", "JAG admin")):
         runpy.run_path("views/jag_report.py")
 

@@ -22,9 +22,9 @@ from geo.crs import BNG
 from geo.layers import LayerError, add_layer_file, check_layer_file, load_layer
 from geo.population import import_population
 from geo.town_centres import approximate_town_centre
-from report.compare import compare, parse_targets
+from report.compare import jag_comparison, parse_targets
 from report.spreadsheet import Sheet, workbook_bytes
-from report.summary import summarise
+from report.summary import incident_summary
 from tests.sample_data import BOUNDARIES, SPELTHORNE, run_cli
 
 WARDS_FILE = BOUNDARIES / f"wards_2013_{SPELTHORNE}.geojson"
@@ -147,7 +147,7 @@ def test_new_ward_vintage_replaces_the_old_one_without_doubling(layers_db, tmp_p
 
 
 def test_real_town_centre_outline_replaces_the_approximation(fresh_db, tmp_path, wards_bng):
-    from geo.layers import seed_bundled_layers
+    from geo.bundled import seed_bundled_layers
 
     seed_bundled_layers(fresh_db.engine)
     before = load_layer(fresh_db.engine, "town-centre", SPELTHORNE)
@@ -189,7 +189,7 @@ def test_population_file_rows_set_aside_and_rates_per_1000(sample_db, tmp_path):
     assert result.rejected[["row", "column"]].values.tolist() == [
         [4, "Geography code"], [5, "Population"], [6, "Geography code"], [7, "Geography code"]]
     assert "'E05999999' is not a loaded ward code" in result.rejected["reason"].iloc[0]
-    table = summarise(sample_db.engine, "Spelthorne", "ward", "2024-01", "2024-01").table
+    table = incident_summary(sample_db.engine, "Spelthorne", "ward", "2024-01", "2024-01").table
     staines = table[(table["unit"] == "Staines") & (table["crime_type"] == "All crime and ASB")]
     assert staines["per_1000_residents"].iloc[0] == pytest.approx(
         staines["incidents"].iloc[0] / 10, abs=0.01)
@@ -218,8 +218,8 @@ def test_cli_layers_add_reports_set_aside_features(layers_db, tmp_path, wards_bn
 
 
 def test_comparison_spreadsheet_is_formatted(sample_db):
-    result = compare(sample_db.engine, "Spelthorne", "2024-01", 6, by="ward",
-                     targets=parse_targets(["*=reduce:5"]))
+    result = jag_comparison(sample_db.engine, "Spelthorne", "2024-01", 6, by="ward",
+                            targets=parse_targets(["*=reduce:5"]))
     data = workbook_bytes([Sheet("Comparison", result.title(), result.table, result.notes)],
                           "Source: data.police.uk")
     sheet = load_workbook(io.BytesIO(data))["Comparison"]
@@ -262,7 +262,8 @@ def test_hotspot_polygons_in_a_pspo_are_named(sample_db, tmp_path):
 
 
 def test_drawn_town_centre_is_checked_and_replaces_the_approximation(fresh_db, wards_bng):
-    from geo.layers import add_drawn_feature, seed_bundled_layers
+    from geo.bundled import seed_bundled_layers
+    from geo.layers import add_drawn_feature
 
     seed_bundled_layers(fresh_db.engine)
     staines = wards_bng[wards_bng["WD13NM"] == "Staines"].to_crs(4326).geometry.iloc[0]

@@ -9,12 +9,13 @@ import geopandas as gpd
 import pytest
 import shapely
 
+from access.incidents import load_incidents
 from geo.areas import resolve_area
+from geo.bundled import seed_bundled_layers
 from geo.crs import BNG
-from geo.layers import LayerError, load_layer, read_layer_file, seed_bundled_layers, store_layer
+from geo.layers import LayerError, load_layer, read_layer_file, store_layer
 from ingest.run import ingest_paths
 from store.db import get_engine
-from store.incidents import load_incidents
 from tests.sample_data import BOUNDARIES, SPELTHORNE, month_file, police_dicts, run_cli
 
 WARDS_FILE = BOUNDARIES / f"wards_2013_{SPELTHORNE}.geojson"
@@ -136,3 +137,50 @@ def test_cli_refuses_a_misdeclared_layer_without_traceback(tmp_path, wards_raw):
     assert done.returncode != 0
     assert "British National Grid" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_cli_loads_every_district_of_a_file_as_its_own_area(tmp_path):
+    """`layers add area FILE --code-field LAD13CD --name-field LAD13NM`: each feature an area
+    (Surrey's eleven districts, from the bundled England file), found by name; loading the
+    file again replaces them rather than doubling."""
+    from geo.bundled import england_districts
+
+    surrey = ["E07000207", "E07000208", "E07000209", "E07000210", "E07000211", "E07000212",
+              "E07000213", "E07000214", "E07000215", "E07000216", "E07000217"]
+    districts = england_districts()
+    chosen = districts[districts["LAD13CD"].isin(surrey)]
+    path = tmp_path / "surrey_districts.geojson"
+    chosen.to_file(path, driver="GeoJSON")
+    url = f"sqlite:///{tmp_path}/cli.sqlite"
+
+    done = run_cli(["layers", "add", "area", str(path), "--code-field", "LAD13CD",
+                    "--name-field", "LAD13NM"], url)
+    assert done.returncode == 0, done.stderr
+    assert "Loaded 11 area feature(s)" in done.stdout
+    areas = load_layer(get_engine(url), "area")
+    assert dict(zip(areas["code"], areas["name"], strict=True)) == dict(
+        zip(chosen["LAD13CD"], chosen["LAD13NM"], strict=True))
+    assert resolve_area(get_engine(url), "Guildford").code == "E07000209"
+
+    again = run_cli(["layers", "add", "area", str(path)], url)  # fields guessed: LAD13CD/NM
+    assert again.returncode == 0, again.stderr
+    assert len(load_layer(get_engine(url), "area")) == 11
+
+
+def test_cli_names_a_missing_field_and_an_area_file_with_no_names(tmp_path):
+    from geo.bundled import england_districts
+
+    districts = england_districts().head(3)
+    path = tmp_path / "three.geojson"
+    districts.to_file(path, driver="GeoJSON")
+    url = f"sqlite:///{tmp_path}/cli.sqlite"
+    done = run_cli(["layers", "add", "area", str(path), "--name-field", "LAD13XX"], url)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "no field 'LAD13XX'" in done.stderr and "LAD13NM" in done.stderr
+
+    unnamed = tmp_path / "unnamed.geojson"
+    districts[["geometry"]].assign(ref=range(3)).to_file(unnamed, driver="GeoJSON")
+    refused = run_cli(["layers", "add", "area", str(unnamed)], url)
+    assert refused.returncode == 1
+    assert "unnamed.geojson: no field names the areas" in refused.stderr
+    assert load_layer(get_engine(url), "area").empty

@@ -9,8 +9,9 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from report.compare import compare, parse_targets
-from report.periods import months_text, pair_months, shift
+from core.months import shift_month
+from report.compare import jag_comparison, parse_targets
+from report.periods import months_text, pair_months
 from report.reading import change_reading
 from report.spreadsheet import Sheet, workbook_bytes
 
@@ -65,7 +66,7 @@ def test_months_text_and_shift():
     assert months_text(["2022-12"]) == "2022-12"
     assert months_text(["2022-02", "2022-03", "2022-04"]) == "2022-02 to 2022-04"
     assert months_text(["2022-02", "2022-04"]) == "2022-02, 2022-04"
-    assert shift("2024-01", -12) == "2023-01" and shift("2023-12", 1) == "2024-01"
+    assert shift_month("2024-01", -12) == "2023-01" and shift_month("2023-12", 1) == "2024-01"
 
 
 @pytest.mark.parametrize(("current", "previous", "p", "reason", "expected"), [
@@ -86,8 +87,8 @@ def test_change_readings(current, previous, p, reason, expected):
 
 
 def test_comparison_spreadsheet_says_how_many_months_were_compared(sample_db):
-    result = compare(sample_db.engine, "Spelthorne", "2024-01",
-                     targets=parse_targets(["*=reduce:5"]))
+    result = jag_comparison(sample_db.engine, "Spelthorne", "2024-01",
+                            targets=parse_targets(["*=reduce:5"]))
     data = workbook_bytes([Sheet("Comparison", result.title(), result.table, result.notes)],
                           "Source: data.police.uk")
     sheet = load_workbook(io.BytesIO(data))["Comparison"]

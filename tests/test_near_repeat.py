@@ -13,7 +13,7 @@ import pytest
 import shapely
 
 from geo.areas import resolve_area
-from geo.layers import seed_bundled_layers
+from geo.bundled import seed_bundled_layers
 from hotspots.near_repeat import (
     POLICE_REASON,
     knox_test,

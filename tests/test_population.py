@@ -23,7 +23,7 @@ from geo.population import (
     population_note,
     read_census,
 )
-from report.summary import summarise
+from report.summary import incident_summary
 from tests.sample_data import BOUNDARIES, SAMPLE, SPELTHORNE, police_dicts, run_cli
 
 TO_BNG = Transformer.from_crs(4326, 27700, always_xy=True)
@@ -137,7 +137,7 @@ def test_ward_and_borough_residents_add_up(sample_db, match):
 
 @pytest.mark.parametrize("by", ["ward", "lsoa"])
 def test_summaries_give_rates_per_1000_residents(sample_db, match, by):
-    result = summarise(sample_db.engine, "Woking", by, "2023-02", "2024-01")
+    result = incident_summary(sample_db.engine, "Woking", by, "2023-02", "2024-01")
     rows = result.table[(result.table["crime_type"] == "All crime and ASB")
                         & (result.table["unit_code"] != "")]
     assert rows["population"].notna().all() and rows["per_1000_residents"].notna().all()

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from geo.layers import seed_bundled_layers
+from geo.bundled import seed_bundled_layers
 from hotspots.analysis import find_hotspots
 from ingest.run import ingest_paths
 from store.db import get_engine, migrate

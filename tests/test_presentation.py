@@ -24,6 +24,15 @@ from streamlit_folium import _get_map_string
 from access.restricted import withheld
 from access.roles import Principal
 from access.scope import acting_as
+from core.words import (
+    cell_text,
+    month_name,
+    month_span,
+    months_in_words,
+    readable,
+    settings_table,
+    street_name,
+)
 from geo.areas import resolve_area
 from geo.layers import load_layer
 from hotspots.analysis import find_hotspots
@@ -33,18 +42,9 @@ from hotspots.repeat import repeat_locations
 from present.export import hotspots_csv, hotspots_geojson
 from present.heat import FLOOR, heat_picture
 from present.map import build_map, street_tiles, surface_picture
-from present.shell import SCRIPT
 from present.tables import before_after_table, change_reading
-from present.words import (
-    cell_text,
-    month_name,
-    month_span,
-    months_in_words,
-    readable,
-    settings_table,
-    street_name,
-)
 from tests.sample_data import SPELTHORNE
+from views.shell import SCRIPT
 
 MONTHS = ("2023-02", "2024-01")
 VSO = "Violence and sexual offences"
@@ -67,6 +67,8 @@ def test_months_and_cells_read_as_people_say_them() -> None:
     assert cell_text(pd.Timestamp("2026-11-20 10:05")) == "20/11/2026 10:05"
     assert cell_text(date(2026, 11, 20)) == "20/11/2026"
     assert cell_text(12345) == "12,345" and cell_text(3.0) == "3"
+    # counts as pandas gives them (numpy integers) read with separators too: the Data page
+    assert cell_text(np.int64(4006)) == "4,006" and cell_text(np.float64(49482.0)) == "49,482"
     frame = pd.DataFrame({"imported_at": [datetime(2026, 1, 2, 9, 30), None],
                           "error": [None, "bad"], "extra": [1, 2]})
     shown = readable(frame, {"imported_at": "Imported", "error": "Problem"})
@@ -218,7 +220,7 @@ def test_a_cached_map_draws_the_same_script_every_time(sample_db, report) -> Non
     for _ in range(3):
         names = {}
         pending = [fmap]
-        while pending:  # as present.appstate.show_shared_map does
+        while pending:  # as views.state.show_shared_map does
             element = pending.pop()
             names[id(element)] = (element, element._id)
             pending.extend(getattr(element, "_children", {}).values())

@@ -11,11 +11,11 @@ from datetime import datetime
 
 import pytest
 
+from access.incidents import list_rejects
 from registers.checks import check_history
 from registers.equipment import add_item, list_items, retire_item
 from registers.example import EXAMPLES
 from registers.imports import import_checks, import_equipment
-from store.incidents import list_rejects
 
 NOW = datetime(2026, 11, 28, 12, 0)
 USER = "test officer"

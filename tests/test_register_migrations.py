@@ -12,7 +12,7 @@ from datetime import datetime
 import pytest
 from sqlalchemy import MetaData, Table, func, inspect, select, text
 
-from geo.layers import seed_bundled_layers
+from geo.bundled import seed_bundled_layers
 from ingest.run import ingest_paths
 from registers.equipment import add_item, list_items
 from store.db import migrate

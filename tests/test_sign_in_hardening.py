@@ -27,9 +27,9 @@ from access.roles import Principal
 from access.scope import acting_as
 from access.sessions import resume_session, start_session
 from access.throttle import NAME_LIMIT, SOURCE_LIMIT
-from present.session_cookie import CLAIM_PATH, COOKIE, END_PATH, hand_over, routes
 from store.models import AuditEntry
 from tests.sample_data import run_cli
+from views.session_cookie import CLAIM_PATH, COOKIE, END_PATH, hand_over, routes
 
 ADMIN = Principal("chief.admin", "admin", "Chief admin")
 NOW = datetime(2026, 11, 20, 9, 0)

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from core.themes import ALL_CRIME
 from geo.areas import resolve_area
 from hotspots.analysis import area_incidents
-from hotspots.evaluate import ALL_CRIME
 from hotspots.result import HotspotInputError
 from hotspots.stability import (
     STABILITY_COLUMNS,

@@ -22,22 +22,22 @@ from sqlalchemy import func, select
 
 from access.roles import Principal
 from access.scope import acting_as
+from cli.main import main as cli
+from core.themes import THEMES
 from geo.crs import BNG
+from registers.alerts import overview_alerts
 from registers.example import EXAMPLES, seed_example_registers
-from report.cli import cli
-from report.compare import Target, compare
-from report.themes import (
+from report.compare import Target, jag_comparison
+from report.theme_mapping import (
     POLICE_UK_TYPES,
-    THEMES,
     ThemeError,
     categories_for,
     default_mapping,
-    overview_alerts,
     reset_theme_mapping,
     save_theme_mapping,
     theme_mapping,
-    theme_table,
 )
+from report.themes import theme_table
 from store.models import ThemeMapping
 from tests.sample_data import BOUNDARIES, SPELTHORNE, has_coordinates, police_dicts
 
@@ -205,8 +205,8 @@ def test_rag_of_each_theme_follows_the_rule(sample_db, raw):
         coloured.add(row["rag"])
     assert coloured >= {"Green", "Red"}
     # the same counts as the JAG report's comparison of the same crime types
-    jag = compare(sample_db.engine, "Spelthorne", "2024-01", 6,
-                  categories=sorted(POLICE_THEMES[ASB])).table.iloc[0]
+    jag = jag_comparison(sample_db.engine, "Spelthorne", "2024-01", 6,
+                         categories=sorted(POLICE_THEMES[ASB])).table.iloc[0]
     assert (jag["current"], jag["previous"]) == tuple(table.loc[ASB, ["rolling",
                                                                       "rolling_previous"]])
 

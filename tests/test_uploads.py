@@ -21,11 +21,8 @@ import pytest
 from matplotlib.figure import Figure
 from sqlalchemy import func, select
 
-import ingest.uploads as uploads
-from geo.crs import BNG
-from geo.layer_files import LayerError, check_layer_file
-from ingest.run import ingest_bytes, ingest_paths
-from ingest.uploads import (
+import core.uploads as uploads
+from core.uploads import (
     MB,
     UploadRefused,
     check_upload,
@@ -34,9 +31,12 @@ from ingest.uploads import (
     describe,
     sniff,
 )
+from geo.crs import BNG
+from geo.layer_files import LayerError, check_layer_file
+from ingest.run import ingest_bytes, ingest_paths
 from registers.checks import photo_type
 from registers.common import RegisterError
-from registers.pspo import read_area_file
+from registers.outlines import read_area_file
 from store.models import Equipment, Incident
 from tests.sample_data import BOUNDARIES, ROOT, month_file
 

@@ -8,17 +8,18 @@ import streamlit as st
 from access.accounts import AccountError, SignInFailed, change_own_password
 from access.roles import ROLE_SUMMARY
 from access.scope import current_principal
-from present import appstate
-from present.signin import sign_out
+from present.markdown import markdown_text
+from views import state
+from views.signin import sign_out
 
-md = appstate.markdown_text
-engine = appstate.engine()
+md = markdown_text
+engine = state.engine()
 principal = current_principal()
 
 st.title("Your account")
 st.markdown(f"Signed in as **{md(principal.label)}**, role **{principal.role}**: "
             f"{ROLE_SUMMARY.get(principal.role or '', '')}.")
-withheld = appstate.withheld_text()
+withheld = state.withheld_text()
 if withheld:
     st.info(md(withheld))
 if st.button("Sign out", key="sign_out", type="primary"):

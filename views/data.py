@@ -11,6 +11,9 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
+from access.incidents import list_rejects, reject_reasons
+from core.import_result import FileImportError
+from core.words import blank, month_name, readable
 from geo.areas import UnknownAreaError, resolve_area
 from geo.layers import (
     KINDS,
@@ -25,12 +28,12 @@ from geo.town_centres import DEFAULT_RADIUS_M, approximate_town_centre
 from ingest.council import ColumnMapping, guess_mapping
 from ingest.police import looks_like_police
 from ingest.readcsv import read_header
-from ingest.result import FileImportError
 from ingest.run import IngestReport, ingest_bytes
-from present import appstate
+from ingest.validate import NO_POSITION
 from present.map import drawing_map
-from present.words import blank, month_name, readable
-from store.incidents import list_imports, list_rejects, reject_reasons
+from present.markdown import markdown_safe, markdown_text
+from store.incidents import list_imports
+from views import state
 
 MAPPING_FIELDS = [
     ("date", "Date (dd/mm/yyyy or yyyy-mm-dd, time optional)"), ("time", "Time (optional)"),
@@ -49,8 +52,8 @@ WORK_IT_OUT = "(the loaded area each feature overlaps most)"
 LAYER_TYPES = ["geojson", "json", "gpkg", "zip"]
 
 st.title("Data")
-engine = appstate.engine()
-md = appstate.markdown_text
+engine = state.engine()
+md = markdown_text
 
 
 def header_of(name: str, data: bytes) -> list[str] | str:
@@ -88,7 +91,7 @@ def show_report(report: IngestReport) -> None:
                f"present; {report.rejected:,} rows were set aside (listed below).")
     files = pd.DataFrame(report.files)
     files["file"] = files["file"].map(file_name)
-    st.table(appstate.markdown_safe(readable(files, {
+    st.table(markdown_safe(readable(files, {
         "file": "File", "kind": "Kind", "accepted": "Added", "duplicates": "Already there",
         "rejected": "Set aside", "error": "Problem", "skipped": "Skipped"})), hide_index=True)
     for failed in report.failed_files:
@@ -155,8 +158,12 @@ if reasons.empty:
     st.write("No rows have been set aside.")
 else:
     st.write(f"{int(reasons['rows'].sum()):,} rows were set aside at import, by reason:")
-    st.table(appstate.markdown_safe(readable(reasons, {"reason": "Reason", "rows": "Rows"})),
+    st.table(markdown_safe(readable(reasons, {"reason": "Reason", "rows": "Rows"})),
              hide_index=True)
+    if reasons["reason"].eq(NO_POSITION).any():
+        st.caption("police.uk publishes some crimes without a map position (where none could "
+                   "be given, or where it could identify someone); they are counted in "
+                   "police.uk's own totals but cannot be mapped here.")
     with st.expander("Every row set aside (the latest 2,000), with its values"):
         rejects = list_rejects(engine, 2000)
         rejects["raw"] = rejects["raw"].map(raw_text)
@@ -175,13 +182,15 @@ st.dataframe(readable(imports, {
     "error": "Problem"}), hide_index=True, width="stretch", key="imports")
 
 st.header("Months loaded")
-coverage = appstate.coverage_table()
+coverage = state.coverage_table()
 if len(coverage):
-    st.caption(appstate.currency_text())
+    st.caption(state.currency_text())
     shown = coverage.reset_index()
     shown["month"] = shown["month"].map(month_name)
+    counts = {column: st.column_config.NumberColumn(column, format="localized")
+              for column in shown.columns if column != "month"}  # 12,345, not 12345
     st.dataframe(shown.rename(columns={"month": "Month"}), hide_index=True, width="stretch",
-                 key="coverage")
+                 column_config=counts, key="coverage")
 
 
 def saved_upload(upload, folder: str) -> Path:
@@ -216,7 +225,7 @@ def show_layer_result(kind: str, result: LayerFile) -> None:
                   f"{aside:,} set aside{repaired}."))
     if aside:
         st.write("Features set aside:")
-        st.table(appstate.markdown_safe(result.rejected[["file", "feature", "field", "reason"]]),
+        st.table(markdown_safe(result.rejected[["file", "feature", "field", "reason"]]),
                  hide_index=True)
 
 
@@ -224,7 +233,7 @@ st.header("Layers")
 st.write("Boundaries and context the hotspots and the JAG report are put in: each borough "
          "(area), its wards and LSOAs, town centres, the river, and PSPO areas.")
 layers_box = st.container()
-area_list = appstate.areas(appstate.data_version())
+area_list = state.areas(state.data_version())
 
 with st.form("layer_upload"):
     st.markdown("**Add a layer file** (GeoJSON, GeoPackage or zipped Shapefile, in any "
@@ -232,7 +241,10 @@ with st.form("layer_upload"):
     first, second, third = st.columns(3)
     layer_kind = first.selectbox("Layer kind", KINDS, index=KINDS.index("pspo"),
                                  format_func=KIND_LABELS.get, key="layer_kind")
-    layer_name = second.text_input("Name (optional; needed for an area)", key="layer_name")
+    layer_name = second.text_input(
+        "Name (optional)", key="layer_name",
+        help="For an area: a name merges the file's features into one area; left empty, each "
+             "feature is an area of its own (every district of a county, say).")
     layer_parent = third.selectbox("Area it belongs to (optional)", [WORK_IT_OUT, *area_list],
                                    key="layer_parent")
     layer_upload = st.file_uploader("Layer file", type=LAYER_TYPES, key="layer_file")
@@ -252,7 +264,7 @@ draw_area = draw_cols[0].selectbox("Area to draw in", area_list, key="draw_area"
 draw_kind = draw_cols[1].selectbox("It is a", ["town-centre", "pspo"],
                                    format_func=KIND_LABELS.get, key="draw_kind")
 draw_name = draw_cols[2].text_input("Name of the drawn shape", key="draw_name")
-draw_layers = appstate.context_layers(draw_area, appstate.data_version())
+draw_layers = state.map_layers(draw_area, state.data_version())
 drawn = st_folium(drawing_map(draw_layers.boundary, draw_layers.wards, draw_layers.water,
                               draw_layers.town_centres, draw_layers.pspos),
                   height=420, use_container_width=True, key="draw_map",
@@ -287,7 +299,7 @@ if add_population:
                       "aside."))
         if len(imported.rejected):
             rejected = imported.rejected.assign(raw=imported.rejected["raw"].map(raw_text))
-            st.table(appstate.markdown_safe(
+            st.table(markdown_safe(
                 rejected[["file", "row", "column", "reason", "raw"]]), hide_index=True)
 
 with st.form("approximate_town_centre"):
@@ -324,7 +336,7 @@ with layers_box:
     layers = list_layers(engine)
     shown = layers.assign(kind=layers["kind"].map(lambda k: KIND_LABELS.get(k, k)),
                           source=layers["source"].map(source_text))
-    st.table(appstate.markdown_safe(readable(shown, {
+    st.table(markdown_safe(readable(shown, {
         "kind": "Layer", "area": "Borough", "features": "Features",
         "approximate": "Approximate", "with_population": "With residents",
         "source": "Source", "note": "Note"})), hide_index=True)

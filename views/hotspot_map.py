@@ -10,21 +10,23 @@ import pandas as pd
 import streamlit as st
 
 from access.roles import EVALUATE, MANAGE_PROBLEMS
+from core.months import month_range
+from core.themes import ALL_CRIME, THEMES
+from core.words import blank, month_name, month_span, settings_table, street_name
 from geo.areas import UnknownAreaError
 from hotspots import METHOD_NAMES, METHODS, method_options
 from hotspots.analysis import DEFAULT_METHOD, Evaluation
-from hotspots.evaluate import ALL_CRIME, Candidate, default_candidates
-from hotspots.profile import HotspotProfile, adoption_origin, hotspot_at, hotspot_profile
+from hotspots.evaluate import Candidate, default_candidates
+from hotspots.profile import HotspotProfile, hotspot_at, hotspot_profile
 from hotspots.result import HotspotInputError
-from present import appstate, trends
 from present.assets import SETUP_HINT, assets_ready
 from present.export import hotspots_table
-from present.words import blank, month_name, month_span, settings_table, street_name
+from present.markdown import markdown_safe, markdown_text
 from registers.common import RegisterError
-from registers.problems import adopt_problem
-from report.themes import THEMES
+from registers.problems import adopt_hotspot
+from views import state, trends
 
-md = appstate.markdown_text
+md = markdown_text
 
 
 @dataclass(frozen=True)
@@ -125,7 +127,7 @@ def describe_months(months: list[str]) -> str:
     """'2024-01', or '2023-10 to 2024-01 (4 months)' for consecutive months."""
     if len(months) <= 2:
         return " and ".join(months)
-    span = pd.period_range(months[0], months[-1], freq="M")
+    span = month_range(months[0], months[-1])
     if len(span) == len(months):
         return f"{months[0]} to {months[-1]} ({len(months)} months)"
     return ", ".join(months)
@@ -150,7 +152,7 @@ def show_accuracy(result: Evaluation, focus: str, method: str, params: dict,
     summary = result.summary
     best = result.best(focus)
     if best is None and focus != ALL_CRIME:
-        st.info(f"Too few {appstate.markdown_text(focus)} incidents in the test month(s) to "
+        st.info(f"Too few {markdown_text(focus)} incidents in the test month(s) to "
                 "compare the methods; "
                 f"showing {ALL_CRIME} instead.")
         focus, best = ALL_CRIME, result.best(ALL_CRIME)
@@ -158,10 +160,10 @@ def show_accuracy(result: Evaluation, focus: str, method: str, params: dict,
         st.info("No method could be measured: the test month(s) hold no incidents here.")
         return
     rows = summary[summary["crime_type"] == focus]
-    st.table(appstate.markdown_safe(accuracy_table(rows)), hide_index=True)
+    st.table(markdown_safe(accuracy_table(rows)), hide_index=True)
     top = rows[rows["method"] == best].iloc[0]
-    st.markdown(f"Recommended for {appstate.markdown_text(focus)}: "
-                f"**{appstate.markdown_text(best)}** (PEI\\* {top['pei_star']:.2f}, tested on "
+    st.markdown(f"Recommended for {markdown_text(focus)}: "
+                f"**{markdown_text(best)}** (PEI\\* {top['pei_star']:.2f}, tested on "
                 f"{describe_months(result.test_months)}, fitted on the {result.train_months} "
                 "months before)")
     candidate = CANDIDATES.get(best)
@@ -179,7 +181,7 @@ def show_accuracy(result: Evaluation, focus: str, method: str, params: dict,
                        f"{float(map_cell_size):g} m squares (set Cell size to "
                        f"{result.cell_size:g} under More settings to match).")
     for note in result.notes:
-        st.caption(f"Note: {appstate.markdown_text(note)}")
+        st.caption(f"Note: {markdown_text(note)}")
 
 
 def repeat_table(repeats: pd.DataFrame) -> pd.DataFrame:
@@ -205,12 +207,12 @@ def profile_tables(profile: HotspotProfile) -> None:
                             "Incidents": profile.by_type["count"].astype(int),
                             "Share": profile.by_type["share"].map(
                                 lambda v: "under 1%" if 0 < v < 0.005 else f"{v:.0%}")})
-    st.table(appstate.markdown_safe(by_type), hide_index=True)
+    st.table(markdown_safe(by_type), hide_index=True)
     st.markdown("**Repeat locations in this hotspot**")
     if profile.repeats.empty:
         st.write("No place in it has two or more incidents.")
     else:
-        st.table(appstate.markdown_safe(repeat_table(profile.repeats)), hide_index=True)
+        st.table(markdown_safe(repeat_table(profile.repeats)), hide_index=True)
 
 
 def adopt_form(report, profile: HotspotProfile) -> None:
@@ -238,14 +240,13 @@ def adopt_form(report, profile: HotspotProfile) -> None:
         adopt = st.form_submit_button("Adopt", type="primary")
     if adopt:
         try:
-            adopt_problem(appstate.engine(), area=report.area.code, name=name,
-                          geometry=profile.outline_wgs84, objective=objective,
-                          origin=adoption_origin(report, profile.rank), adopted_on=adopted_on,
-                          theme=theme, scanning=scanning, recorded_by=appstate.current_user())
+            adopt_hotspot(state.engine(), report, profile.rank, name=name,
+                          objective=objective, adopted_on=adopted_on, theme=theme,
+                          scanning=scanning, recorded_by=state.current_user(), profile=profile)
         except RegisterError as exc:
-            st.error(appstate.markdown_text(exc))
+            st.error(markdown_text(exc))
         else:
-            st.success(appstate.markdown_text(f"Adopted '{name.strip()}' as a problem "
+            st.success(markdown_text(f"Adopted '{name.strip()}' as a problem "
                                               "location."))
             st.page_link("views/problems.py", label="Open Problem locations")
 
@@ -265,8 +266,8 @@ def selection_row(months: list[str], area_list: list[str], version) -> dict:
         "Months", options=months, value=(default_from, months[-1]), key="months",
         format_func=month_name)
     crime_types = types_col.multiselect("Crime types (none chosen = all)",
-                                        appstate.category_list(version), key="crime_types",
-                                        placeholder="All crime and ASB")
+                                        state.category_list(version), key="crime_types",
+                                        placeholder=ALL_CRIME)
     method_keys = list(METHODS)
     method = method_col.selectbox("Method", method_keys,
                                   index=method_keys.index(DEFAULT_METHOD),
@@ -311,7 +312,7 @@ def how_worked_out(report) -> None:
                        f"{len(report.incidents):,} incidents."))
         for note in report.notes:
             st.caption(md(note))
-        st.table(appstate.markdown_safe(settings_table(report.parameters)), hide_index=True)
+        st.table(markdown_safe(settings_table(report.parameters)), hide_index=True)
         st.caption("Distances and areas are measured in metres on the Ordnance Survey's "
                    "British National Grid (EPSG:27700); the map is drawn in longitude and "
                    "latitude (WGS84). Coordinates are converted without the OSTN15 grid, "
@@ -349,11 +350,11 @@ def show_ranking(report, selection: dict) -> None:
     st.session_state["hotspot_rows"] = rows
     stem = (f"hotspots_{report.area.name}_{report.month_from}_{report.month_to}_"
             f"{report.method}").lower()
-    withheld = appstate.withheld_text(selection["area"], report.month_from, report.month_to,
+    withheld = state.withheld_text(selection["area"], report.month_from, report.month_to,
                                       selection["crime_types"], where="from this file")
-    geojson, csv = appstate.hotspot_files(
+    geojson, csv = state.hotspot_files(
         selection["area"], report.month_from, report.month_to, selection["crime_types"],
-        report.method, selection["coverage"], selection["params"], appstate.data_version(),
+        report.method, selection["coverage"], selection["params"], state.data_version(),
         selection["frontage_m"], withheld)
     first, second = st.columns(2)
     first.download_button("Download (GeoJSON)", geojson, file_name=f"{stem}.geojson",
@@ -384,17 +385,17 @@ def show_profile(report, rank: int) -> None:
     for note in profile.notes:
         st.caption(md(note))
     profile_tables(profile)
-    if appstate.may(MANAGE_PROBLEMS):
+    if state.may(MANAGE_PROBLEMS):
         adopt_form(report, profile)
 
 
 st.title("Hotspot map")
-version, months, area_list = appstate.data_or_stop()
+version, months, area_list = state.data_or_stop()
 selection = selection_row(months, area_list, version)
 area, month_from, month_to = selection["area"], selection["month_from"], selection["month_to"]
 crime_types, method = selection["crime_types"], selection["method"]
 try:
-    report = appstate.hotspot_report(area, month_from, month_to, crime_types, method,
+    report = state.hotspot_report(area, month_from, month_to, crime_types, method,
                                      selection["coverage"], selection["params"], version,
                                      selection["frontage_m"])
 except (HotspotInputError, UnknownAreaError) as exc:
@@ -403,8 +404,8 @@ except (HotspotInputError, UnknownAreaError) as exc:
 types = ", ".join(crime_types) if crime_types else "all crime and ASB"
 st.caption(md(f"{area}, {month_span(month_from, month_to)}, {types}: "
               f"{len(report.incidents):,} incidents. {report.ranking} ")
-           + appstate.currency_text(area))
-withheld = appstate.withheld_text(area, month_from, month_to, crime_types)
+           + state.currency_text(area))
+withheld = state.withheld_text(area, month_from, month_to, crime_types)
 if withheld:
     st.caption(md(withheld))
 left, right = st.columns([11, 9])
@@ -412,15 +413,15 @@ with left:
     if not assets_ready():
         st.error(f"The map's files are missing: {SETUP_HINT}.")
     else:
-        fmap = appstate.hotspot_base_map(
+        fmap = state.hotspot_base_map(
             area, version, selection["frontage_m"], datetime.now().strftime("%Y-%m"),
-            appstate.register_version(), appstate.problems_version())
-        layers = appstate.hotspot_layers(
+            state.register_version(), state.problems_version())
+        layers = state.hotspot_layers(
             area, month_from, month_to, crime_types, method, selection["coverage"],
             selection["params"], version, selection["frontage_m"])
         # only clicks come back: panning and zooming do not rerun the page; a new selection
         # sends only its own layers to the map already drawn
-        clicked = appstate.show_shared_map(fmap, layers, height=520, use_container_width=True,
+        clicked = state.show_shared_map(fmap, layers, height=520, use_container_width=True,
                                            returned_objects=["last_object_clicked"],
                                            key="hotspot_map")
         point = (clicked or {}).get("last_object_clicked")
@@ -436,7 +437,7 @@ with right:
     else:
         show_ranking(report, selection)
 how_worked_out(report)
-context = appstate.context_layers(area, version, selection["frontage_m"])
+context = state.map_layers(area, version, selection["frontage_m"])
 notes = []
 ward_note = context.wards["note"].dropna().unique()
 if len(ward_note):
@@ -450,7 +451,7 @@ if len(approximate):
 for note in notes:
     st.caption(note)
 st.header("Repeat locations")
-repeats = appstate.repeats(area, month_from, month_to, crime_types, method,
+repeats = state.repeats(area, month_from, month_to, crime_types, method,
                            selection["coverage"], selection["params"], version,
                            selection["frontage_m"])
 st.caption(md(f"The places with the most incidents ({area}, {month_span(month_from, month_to)}"
@@ -459,21 +460,21 @@ st.caption(md(f"The places with the most incidents ({area}, {month_span(month_fr
 if repeats.empty:
     st.write("No place has two or more incidents in this selection.")
 else:
-    st.table(appstate.markdown_safe(repeat_table(repeats.head(10))), hide_index=True)
+    st.table(markdown_safe(repeat_table(repeats.head(10))), hide_index=True)
 st.header("Which method works best here?")
 focus = crime_types[0] if len(crime_types) == 1 else ALL_CRIME
 st.caption(PLAIN_WORDS)
-if not appstate.may(EVALUATE):
+if not state.may(EVALUATE):
     st.caption("Measuring the methods' accuracy is for analysts.")
 elif not st.session_state.get("accuracy_requested"):
     st.write(md(f"Test every method on {area}'s stored months for {focus} "
                 "(takes a few seconds)."))
     st.button("Measure accuracy", key="measure_accuracy",
               on_click=lambda: st.session_state.update(accuracy_requested=True))
-if appstate.may(EVALUATE) and st.session_state.get("accuracy_requested"):
+if state.may(EVALUATE) and st.session_state.get("accuracy_requested"):
     evaluated = (ALL_CRIME,) if focus == ALL_CRIME else (ALL_CRIME, focus)
     try:
-        result = appstate.evaluation(area, evaluated, selection["coverage"], version)
+        result = state.evaluation(area, evaluated, selection["coverage"], version)
     except HotspotInputError as exc:
         st.info(f"Accuracy cannot be measured yet: {md(exc)}")
     else:

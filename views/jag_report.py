@@ -15,15 +15,17 @@ import pandas as pd
 import streamlit as st
 from pandas.io.formats.style import Styler
 
+from core.months import months_ending, shift_month
+from core.safe_text import safe_csv
+from core.themes import ALL_CRIME
+from core.words import blank, month_name, month_span
 from geo.areas import UnknownAreaError
 from hotspots.result import HotspotInputError
-from present import appstate
-from present.appstate import markdown_safe, markdown_text
-from present.export import safe_csv
-from present.words import blank, month_name, month_span
+from present.markdown import markdown_safe, markdown_text
 from report.compare import RAG_RULE, Comparison, Target
 from report.spreadsheet import RAG_FILLS, Sheet, workbook_bytes
 from report.summary import Summary, total_label
+from views import state
 
 NONE = "(none)"
 BREAKDOWN: dict[str, str | None] = {"The whole area": None, "Ward": "ward",
@@ -129,7 +131,7 @@ def concentration_view(table: pd.DataFrame) -> pd.DataFrame:
     return markdown_safe(view)
 
 
-def read_targets(edited: pd.DataFrame) -> tuple[appstate.TargetItems, list[str]]:
+def targets_from_editor(edited: pd.DataFrame) -> tuple[state.TargetItems, list[str]]:
     """The editor's rows as (line, direction, percent) items, and messages for bad rows."""
     items, problems = [], []
     for row in edited.itertuples(index=False):
@@ -171,15 +173,15 @@ def stem(*parts: str) -> str:
 
 
 st.title("JAG report")
-version, months, area_list = appstate.data_or_stop()
-crime_type_list = appstate.category_list(version)
+version, months, area_list = state.data_or_stop()
+crime_type_list = state.category_list(version)
 
 first, second, third, fourth, fifth = st.columns([1.1, 1, 1.6, 1.3, 2.2],
                                                  vertical_alignment="bottom")
 area = first.selectbox("Area", area_list, key="jag_area")
 to_month = second.selectbox("Up to", months, index=len(months) - 1, key="jag_to",
                             format_func=month_name)
-recent = [str(m) for m in pd.period_range(end=to_month, periods=12, freq="M")]
+recent = months_ending(to_month, 12)
 since_pick = third.selectbox(
     "Compare", [NONE, *reversed(recent)], key="jag_since",
     format_func=lambda m: "The last 12 months (rolling)" if m == NONE else
@@ -190,7 +192,7 @@ since_pick = third.selectbox(
 since = None if since_pick == NONE else since_pick
 by = BREAKDOWN[fourth.selectbox("Break down by", list(BREAKDOWN), key="jag_by")]
 crime_types = fifth.multiselect("Crime types (none chosen = all)", crime_type_list,
-                                key="jag_types", placeholder="All crime and ASB")
+                                key="jag_types", placeholder=ALL_CRIME)
 period_column, targets_column = st.columns([1, 5])
 with period_column.popover("Period length", use_container_width=True):
     period = int(st.number_input(
@@ -214,7 +216,7 @@ with targets_column.expander("Targets (the RAG is measured against these)", expa
             "percent": st.column_config.NumberColumn("Percent", min_value=0, max_value=100,
                                                      step=0.5, format="%.1f"),
         })
-    targets, problems = read_targets(edited)
+    targets, problems = targets_from_editor(edited)
     for problem in problems:
         st.error(markdown_text(problem))
 
@@ -224,13 +226,13 @@ summary_box = st.container()
 st.divider()
 concentration_box = st.container()
 
-current_from = since or str(pd.Period(to_month, freq="M") - (period - 1))
-withheld = appstate.withheld_text(area, current_from, to_month, tuple(crime_types),
+current_from = since or shift_month(to_month, 1 - period)
+withheld = state.withheld_text(area, current_from, to_month, tuple(crime_types),
                                   where="from the finer tables and the downloads")
 
 with comparison_box:
     try:
-        result = appstate.comparison(area, to_month, period, by, targets, since,
+        result = state.comparison(area, to_month, period, by, targets, since,
                                      tuple(crime_types), version)
     except (HotspotInputError, UnknownAreaError) as exc:
         st.error(markdown_text(exc))
@@ -242,7 +244,7 @@ with comparison_box:
         f"{month_name(result.current[1])} against {month_name(result.previous[0])} to "
         f"{month_name(result.previous[1])}"))
     types = ", ".join(crime_types) if crime_types else "all crime and ASB"
-    st.caption(markdown_text(f"Crime types: {types}. ") + appstate.currency_text(area))
+    st.caption(markdown_text(f"Crime types: {types}. ") + state.currency_text(area))
     if withheld:
         st.caption(markdown_text(withheld))
     shown, behind = result.notes[:1], result.notes[1:]
@@ -271,7 +273,7 @@ with summary_box:
         frontage_m = float(right.number_input("River frontage (m)", min_value=10, max_value=500,
                                               value=50, step=10, key="jag_frontage"))
     try:
-        summary = appstate.summary(area, summary_by, summary_from, summary_to,
+        summary = state.summary(area, summary_by, summary_from, summary_to,
                                    tuple(crime_types), version, frontage_m)
     except (HotspotInputError, UnknownAreaError) as exc:
         st.error(markdown_text(exc))
@@ -304,7 +306,7 @@ with summary_box:
 with concentration_box:
     st.header("How concentrated crime is")
     try:
-        concentrated = appstate.concentration_table(area, summary_from, summary_to,
+        concentrated = state.concentration_table(area, summary_from, summary_to,
                                                     tuple(crime_types), version, CELL_SIZE_M)
     except HotspotInputError as exc:
         st.error(markdown_text(exc))

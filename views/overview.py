@@ -11,22 +11,19 @@ import pandas as pd
 import streamlit as st
 
 from access.roles import EDIT_THEMES
+from core.themes import THEMES
+from core.words import blank, month_name, months_in_words
 from geo.areas import resolve_area
 from hotspots.result import HotspotInputError
-from present import appstate
-from present.words import blank, month_name, months_in_words
+from present.markdown import markdown_safe, markdown_text
+from registers.alerts import overview_alerts
 from registers.problems import list_problems
-from report.themes import (
-    THEMES,
-    overview_alerts,
-    reset_theme_mapping,
-    save_theme_mapping,
-    theme_mapping,
-)
+from report.theme_mapping import reset_theme_mapping, save_theme_mapping, theme_mapping
+from views import state
 
 RAG_COLOURS = {"Green": "#b7e1a1", "Amber": "#ffd27f", "Red": "#f4a29a"}
 SEVERITY = {"high": st.error, "medium": st.warning, "low": st.info}
-md = appstate.markdown_text
+md = markdown_text
 
 
 def rag_style(frame: pd.DataFrame) -> pd.io.formats.style.Styler:
@@ -58,20 +55,20 @@ def theme_view(themed, month: str) -> pd.DataFrame:
 
 
 st.title("Overview")
-version, months, area_list = appstate.data_or_stop()
-engine = appstate.engine()
+version, months, area_list = state.data_or_stop()
+engine = state.engine()
 first, second = st.columns(2)
 area = first.selectbox("Area", area_list, key="ov_area")
 month = second.selectbox("Month", months[::-1], key="ov_month", format_func=month_name,
                          help="police.uk publishes each month about two months later")
 area_code = resolve_area(engine, area).code
 try:
-    themed = appstate.themes(area, month, version, appstate.mapping_version())
+    themed = state.themes(area, month, version, state.mapping_version())
 except HotspotInputError as exc:
     st.error(md(exc))
     st.stop()
-st.caption(appstate.currency_text(area))
-withheld = appstate.withheld_text(area, month, month)
+st.caption(state.currency_text(area))
+withheld = state.withheld_text(area, month, month)
 if withheld:
     st.caption(md(withheld.replace("shown to your role only as counts per ward, on the JAG "
                                    "report and the Overview", "counted here in its theme")))
@@ -91,7 +88,7 @@ st.header(md(f"{themed.area.name}: priority themes, {month_name(month)}"))
 st.caption(md(f"Last {themed.months} months ({month_name(rolling[0])} to {month_name(rolling[1])}) "
               f"against the same months a year before ({month_name(earlier[0])} to "
               f"{month_name(earlier[1])})."))
-st.table(rag_style(appstate.markdown_safe(theme_view(themed, month))), hide_index=True)
+st.table(rag_style(markdown_safe(theme_view(themed, month))), hide_index=True)
 for note in themed.notes[:2]:
     st.caption(md(months_in_words(note)))
 with st.expander("How the RAG and the changes are worked out"):
@@ -116,14 +113,14 @@ if len(problems):
     st.page_link("views/problems.py", label="Open the problem locations")
 
 with st.expander("Which crime types and categories count towards each theme"
-                 + (" (edit)" if appstate.may(EDIT_THEMES) else "")):
+                 + (" (edit)" if state.may(EDIT_THEMES) else "")):
     mapping = theme_mapping(engine)
     st.caption("One row per category and theme; a category may count towards several themes. "
                "Add council categories as they appear in your logs. "
                + ("This is the default mapping." if mapping.attrs.get("default") else
                   md(f"Saved {mapping.attrs.get('updated_at'):%d/%m/%Y %H:%M} by "
                      f"{mapping.attrs.get('updated_by')}.")))
-    if not appstate.may(EDIT_THEMES):
+    if not state.may(EDIT_THEMES):
         st.dataframe(mapping.rename(columns={"category": "Category", "theme": "Theme"}),
                      hide_index=True, width="stretch", key="ov_mapping_view")
     else:
@@ -134,10 +131,10 @@ with st.expander("Which crime types and categories count towards each theme"
                                                                      required=True)})
         first, second = st.columns(2)
         if first.button("Save the mapping", type="primary", key="ov_save_mapping"):
-            result = save_theme_mapping(engine, edited, appstate.current_user())
+            result = save_theme_mapping(engine, edited, state.current_user())
             (st.success if result.saved or result.unchanged else st.error)(md(result.summary()))
             if len(result.rejected):
-                st.table(appstate.markdown_safe(result.rejected), hide_index=True)
+                st.table(markdown_safe(result.rejected), hide_index=True)
         if second.button("Back to the default mapping", key="ov_reset_mapping"):
             reset_theme_mapping(engine)
             st.rerun()

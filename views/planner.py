@@ -8,47 +8,46 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-import geopandas as gpd
 import shapely.geometry
 import streamlit as st
 import streamlit.components.v1 as components
 from streamlit_folium import st_folium
 
+from core.themes import ALL_CRIME, THEMES
+from core.words import month_name, street_name
 from geo.areas import resolve_area
-from geo.crs import BNG, WGS84
+from geo.crs import BNG, WGS84, reproject
 from geo.layers import load_layer
 from hotspots.analysis import DEFAULT_COVERAGE, DEFAULT_METHOD
 from hotspots.profile import adoption_origin
 from hotspots.result import HotspotInputError
-from present import appstate
 from present.assets import SETUP_HINT, assets_ready
 from present.map import drawing_map
-from present.words import month_name, street_name
+from present.markdown import markdown_text
 from registers.problems import list_problems
 from report.briefing import BriefingError, Place, build_briefing, place_from_layer
 from report.briefing_html import briefing_html
 from report.briefing_pdf import briefing_pdf
-from report.themes import THEMES
+from views import state
 
 KINDS = ("Hotspot", "Problem location", "Town centre", "Ward", "Drawn area")
-ALL_CRIME = "All crime and ASB"
-md = appstate.markdown_text
+md = markdown_text
 
 
 def to_bng(geometry) -> shapely.geometry.base.BaseGeometry:
     """A WGS84 outline in British National Grid metres."""
-    return gpd.GeoSeries([geometry], crs=WGS84).to_crs(BNG).iloc[0]
+    return reproject(geometry, WGS84, BNG)
 
 
 def choose_place(area: str, version, months: list[str]) -> Place | None:
     """The place widgets for the chosen kind; None until a place is chosen (or drawn)."""
-    engine = appstate.engine()
+    engine = state.engine()
     code = resolve_area(engine, area).code
     kind = st.radio("Place", KINDS, horizontal=True, key="ap_kind")
     if kind == "Hotspot":
         month_from = months[-12] if len(months) >= 12 else months[0]
         try:
-            report = appstate.hotspot_report(area, month_from, months[-1], (), DEFAULT_METHOD,
+            report = state.hotspot_report(area, month_from, months[-1], (), DEFAULT_METHOD,
                                              DEFAULT_COVERAGE, (), version)
         except HotspotInputError as exc:
             st.error(md(exc))
@@ -89,7 +88,7 @@ def choose_place(area: str, version, months: list[str]) -> Place | None:
         st.error(f"The map's files are missing: {SETUP_HINT}.")
         return None
     st.caption("Draw the area with the polygon or rectangle tool (top left of the map).")
-    context = appstate.context_layers(area, version)
+    context = state.map_layers(area, version)
     drawn = st_folium(drawing_map(context.boundary, context.wards, context.water,
                                   town_centres=context.town_centres, pspos=context.pspos),
                       height=420, use_container_width=True, key="ap_draw_map",
@@ -107,8 +106,8 @@ def choose_place(area: str, version, months: list[str]) -> Place | None:
 
 
 st.title("Action day planner")
-version, months, area_list = appstate.data_or_stop()
-engine = appstate.engine()
+version, months, area_list = state.data_or_stop()
+engine = state.engine()
 first, second, third, fourth = st.columns(4)
 area = first.selectbox("Area", area_list, key="ap_area")
 days_to_friday = (4 - date.today().weekday()) % 7 or 7
@@ -118,7 +117,7 @@ theme = third.selectbox("Theme", [ALL_CRIME, *THEMES], key="ap_theme")
 recent = fourth.number_input("Months of incidents", 1, 12, 3, key="ap_months",
                              help="The latest months loaded up to the action day (police.uk "
                                   "publishes each month about two months later)")
-st.caption(appstate.currency_text(area))
+st.caption(state.currency_text(area))
 place = choose_place(area, version, months)
 
 if place is not None and st.button("Prepare the briefing pack", type="primary",

@@ -13,14 +13,12 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from access.roles import MANAGE_PROBLEMS
-from present import appstate, trends
+from core.words import readable
 from present.assets import SETUP_HINT, assets_ready
 from present.map import build_map
-from present.tables import before_after_table
-from present.words import readable
+from present.markdown import markdown_safe, markdown_text
 from registers.common import RegisterError
 from registers.export import actions_csv, problems_csv
-from registers.place_incidents import ALL
 from registers.problems import (
     OSARA,
     STATUSES,
@@ -34,9 +32,10 @@ from registers.problems import (
     update_action,
     update_osara,
 )
+from views import state, trends
 
 ALL_AREAS = "All areas"
-md = appstate.markdown_text
+md = markdown_text
 
 
 def saved(message: str) -> None:
@@ -46,12 +45,12 @@ def saved(message: str) -> None:
 
 
 st.title("Problem locations")
-engine = appstate.engine()
-version = appstate.data_version()
-user = appstate.current_user()
-editable = appstate.may(MANAGE_PROBLEMS)  # officers and admins; the library checks again
+engine = state.engine()
+version = state.data_version()
+user = state.current_user()
+editable = state.may(MANAGE_PROBLEMS)  # officers and admins; the library checks again
 today = date.today()
-area_list = appstate.areas(version)
+area_list = state.areas(version)
 
 first, second = st.columns([1, 3])
 area = first.selectbox("Area", [ALL_AREAS, *area_list], key="pl_area")
@@ -95,7 +94,7 @@ st.caption(md(f"{record.area_name}; adopted {p['adopted_on']:%d/%m/%Y} by {p['cr
 left, right = st.columns([3, 2])
 with right:
     if assets_ready():
-        context = appstate.context_layers(record.area_name, version)
+        context = state.map_layers(record.area_name, version)
         fmap = build_map(context.boundary, context.wards, context.water,
                          pd.DataFrame(columns=["lat", "lon"]),
                          gpd.GeoDataFrame(geometry=[], crs=4326), pspos=context.pspos,
@@ -134,7 +133,7 @@ actions = record.actions
 if actions.empty:
     st.write("No actions yet.")
 else:
-    st.table(appstate.markdown_safe(readable(actions, {
+    st.table(markdown_safe(readable(actions, {
         "action_id": "Action", "action": "What", "lead": "Lead", "measure": "Measure",
         "due_on": "Due", "status": "Status", "overdue": "Overdue", "closed_on": "Closed",
         "update_note": "Latest note"})), hide_index=True)
@@ -184,20 +183,13 @@ if editable and len(actions):
 
 st.subheader("Incidents here, before and since adoption")
 result = problem_incidents(engine, chosen)
-for note in result.notes:
-    st.caption(md(note))
-st.table(appstate.markdown_safe(before_after_table(result.by_type, "Before", "Since")),
-         hide_index=True)
-monthly = result.by_month.set_index("month")
-if len(monthly):
-    st.bar_chart(monthly[[ALL]], height=200)
-    st.caption(f"{ALL} per month inside the outline; adopted in {result.start_month}.")
+trends.show_place_incidents(result, "Since", "the outline", f"adopted in {result.start_month}")
 trends.did_it_work(
     "location", f"{p['adopted_on']:%Y-%m}", f"pl_wdd_{chosen}",
     lambda before, after, ring: trends.problem_assessment(chosen, before, after, ring, version))
 
 st.subheader("History")
-st.table(appstate.markdown_safe(readable(record.events, {
+st.table(markdown_safe(readable(record.events, {
     "recorded_at": "When", "kind": "What happened", "summary": "Changes (before → after)",
     "recorded_by": "Who"})), hide_index=True)
 

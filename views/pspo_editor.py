@@ -15,32 +15,32 @@ from streamlit_folium import st_folium
 from access.roles import MANAGE_PSPOS
 from access.scope import require
 from geo.areas import UnknownAreaError, resolve_area
-from present import appstate
 from present.assets import assets_ready
 from present.map import drawing_map
+from present.markdown import markdown_text
 from registers.common import RegisterError
+from registers.outlines import AREA_FILE_TYPES, read_area_file
 from registers.pspo import (
-    AREA_FILE_TYPES,
     DEFAULT_REVIEW_DAYS,
     Condition,
     add_order,
     discharge_order,
     extend_order,
     list_orders,
-    read_area_file,
     review_order,
 )
+from views import state
 
-md = appstate.markdown_text
+md = markdown_text
 
 def pspo_editor() -> None:
     """The editor page; raises AccessDenied for anyone who may not manage PSPOs."""
     require(MANAGE_PSPOS)
     st.title("PSPO editor")
-    engine = appstate.engine()
-    version = appstate.data_version()
-    area_list = appstate.areas(version)
-    user = appstate.current_user()
+    engine = state.engine()
+    version = state.data_version()
+    area_list = state.areas(version)
+    user = state.current_user()
     orders = list_orders(engine)
     st.header("Record a review, an extension or a discharge")
     if len(orders):
@@ -106,7 +106,7 @@ def pspo_editor() -> None:
     st.caption("Draw the area (polygon or rectangle tool, top left) if you have no map file; "
                "then press Add the order.")
     if assets_ready() and area_list:
-        draw_context = appstate.context_layers(new_area, version)
+        draw_context = state.map_layers(new_area, version)
         drawn = st_folium(drawing_map(draw_context.boundary, draw_context.wards,
                                       draw_context.water, pspos=draw_context.pspos),
                           height=420, use_container_width=True, key="pspo_draw_map",

@@ -9,17 +9,18 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from present import appstate, trends
+from core.months import month_of
+from core.words import readable
 from present.assets import SETUP_HINT, assets_ready
 from present.map import PSPO_COLOUR, build_map
-from present.tables import before_after_table
-from present.words import readable
+from present.markdown import markdown_safe, markdown_text
 from registers.export import orders_csv, orders_geojson
 from registers.pspo import (
     get_order,
     list_orders,
 )
-from registers.pspo_incidents import ALL, order_incidents
+from registers.pspo_incidents import order_incidents
+from views import state, trends
 
 STATUS_COLOURS = {"in force": PSPO_COLOUR, "expired": "#888888", "discharged": "#555555"}
 CONDITION_LABELS = {"kind": "Kind", "wording": "Wording", "times": "Times",
@@ -29,12 +30,12 @@ EVENT_LABELS = {"kind": "What", "happened_on": "On", "expires_on": "Expiry after
 ORDER_LABELS = {"reference": "Reference", "name": "Name", "area": "Borough",
                 "status": "Status", "made_on": "Made", "expires_on": "Expires",
                 "next_review": "Next review", "alerts": "Alerts", "example": "Example"}
-md = appstate.markdown_text
+md = markdown_text
 
 st.title("PSPOs")
-engine = appstate.engine()
-version = appstate.data_version()
-area_list = appstate.areas(version)
+engine = state.engine()
+version = state.data_version()
+area_list = state.areas(version)
 
 
 orders = list_orders(engine)
@@ -50,7 +51,7 @@ else:
                "(Anti-social Behaviour, Crime and Policing Act 2014, s.60); the register warns "
                "90 days before expiry and when a review is overdue.")
     shown = orders.assign(example=orders["example"].map({True: "EXAMPLE", False: ""}))
-    st.table(appstate.markdown_safe(readable(shown, ORDER_LABELS)), hide_index=True)
+    st.table(markdown_safe(readable(shown, ORDER_LABELS)), hide_index=True)
     left, right = st.columns(2)
     left.download_button("Download the register (GeoJSON)", orders_geojson(engine, orders),
                          file_name="pspo_register.geojson", mime="application/geo+json")
@@ -77,7 +78,7 @@ if len(orders):
             st.link_button("Open the published order", o["published_url"])
     with where:
         if assets_ready():
-            context = appstate.context_layers(record.area_name, version)
+            context = state.map_layers(record.area_name, version)
             shape = gpd.GeoDataFrame({"name": [o["name"]]}, geometry=[record.area], crs=4326)
             fmap = build_map(context.boundary, context.wards, context.water,
                              pd.DataFrame(columns=["lat", "lon"]),
@@ -92,26 +93,19 @@ if len(orders):
     st.subheader("Prohibitions and requirements")
     conditions = record.conditions.copy()
     conditions["active"] = conditions["active"].map({True: "yes", False: "no (varied away)"})
-    st.table(appstate.markdown_safe(readable(conditions, CONDITION_LABELS)), hide_index=True)
+    st.table(markdown_safe(readable(conditions, CONDITION_LABELS)), hide_index=True)
     st.subheader("History")
-    st.table(appstate.markdown_safe(readable(record.events, EVENT_LABELS)), hide_index=True)
+    st.table(markdown_safe(readable(record.events, EVENT_LABELS)), hide_index=True)
     for label, note in (("Consultation", o["consultation_notes"]),
                         ("Publication", o["publication_notes"])):
         if note:
             st.caption(f"{label}: {md(note)}")
     st.subheader("Incidents inside the area, before and after the order was made")
     result = order_incidents(engine, chosen)
-    for note in result.notes:
-        st.caption(md(note))
-    st.table(appstate.markdown_safe(before_after_table(result.by_type, "Before", "After")),
-             hide_index=True)
-    monthly = result.by_month.set_index("month")
-    if len(monthly):
-        st.bar_chart(monthly[[ALL]], height=200)
-        st.caption(f"{ALL} per month inside the area; the order was made in "
-                   f"{result.made_month}.")
+    trends.show_place_incidents(result, "After", "the area",
+                                f"the order was made in {result.made_month}")
     trends.did_it_work(
-        "order", str(pd.Period(o["made_on"], freq="M")), f"pspo_wdd_{chosen}",
+        "order", month_of(o["made_on"]), f"pspo_wdd_{chosen}",
         lambda before, after, ring: trends.order_assessment(
             str(o["reference"]), record.area_name, before, after, ring, version))
 

@@ -24,10 +24,11 @@ from access.restricted import (
 )
 from access.roles import MANAGE_USERS, ROLE_SUMMARY, ROLES
 from access.scope import require
-from present import appstate
-from present.words import readable
+from core.words import readable
+from present.markdown import markdown_safe, markdown_text
+from views import state
 
-md = appstate.markdown_text
+md = markdown_text
 USER_LABELS = {"username": "Username", "display_name": "Name", "email": "Email",
                "role": "Role", "source": "Signs in with", "active": "Active",
                "created_at": "Added", "last_sign_in": "Last sign-in"}
@@ -97,7 +98,7 @@ def _restricted_section(engine) -> None:
     st.caption("Viewers and officers never see **hidden** categories; **ward** ones they see "
                "only as counts per ward. Analysts and admins see everything.")
     rules = list_restricted(engine)
-    st.table(appstate.markdown_safe(readable(rules, {
+    st.table(markdown_safe(readable(rules, {
         "pattern": "Category or words", "match": "Match", "rule": "Rule",
         "added_at": "Added", "added_by": "By"})), hide_index=True)
     left, right = st.columns(2)
@@ -151,7 +152,7 @@ def users_page() -> None:
     """The page; raises AccessDenied for anyone who may not manage users."""
     require(MANAGE_USERS)
     st.title("Users and audit")
-    engine = appstate.engine()
+    engine = state.engine()
     done = st.session_state.pop("users_done", None)
     if done:
         st.success(md(done))

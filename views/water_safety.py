@@ -14,12 +14,13 @@ from sqlalchemy.exc import OperationalError
 from streamlit_folium import st_folium
 
 from access.roles import LOG_CHECKS, MANAGE_EQUIPMENT
+from core.months import month_of, months_ending
+from core.words import blank, month_name, readable
 from geo.areas import resolve_area
 from geo.layers import load_layer
-from present import appstate
 from present.assets import SETUP_HINT, assets_ready
 from present.map import build_map
-from present.words import blank, month_name, readable
+from present.markdown import markdown_safe, markdown_text
 from registers.checks import (
     ACTIONS,
     OUTCOMES,
@@ -31,43 +32,44 @@ from registers.common import RegisterError
 from registers.equipment import KINDS, add_item, list_items, retire_item
 from registers.export import equipment_csv, equipment_geojson, history_csv
 from registers.imports import import_checks, import_equipment
+from views import state
 
 ALL_AREAS = "All areas"
 BUSY = ("The database is busy (an import or another save is running), so this check is not "
         "saved yet. What you typed is kept: press Save check again in a moment (a check saved "
         "twice is kept once).")
-md = appstate.markdown_text
+md = markdown_text
 
 
 def save_check(engine, user: str) -> None:
     """Save the form's check (a callback, so the form can be cleared for the next one while
     the person who checked, the date and the time stay). A refusal keeps everything typed."""
-    state = st.session_state
-    photo = state.get(f"ws_photo_{state.get('ws_saves', 0)}")
+    session = st.session_state
+    photo = session.get(f"ws_photo_{session.get('ws_saves', 0)}")
     try:
         logged = log_check(
-            engine, asset_id=state["ws_item"],
-            checked_at=datetime.combine(state["ws_day"], state["ws_time"]),
-            checked_by=state["ws_checked_by"], outcome=state["ws_outcome"],
-            action=state["ws_action"], notes=state["ws_notes"],
+            engine, asset_id=session["ws_item"],
+            checked_at=datetime.combine(session["ws_day"], session["ws_time"]),
+            checked_by=session["ws_checked_by"], outcome=session["ws_outcome"],
+            action=session["ws_action"], notes=session["ws_notes"],
             photo=photo.getvalue() if photo else None, photo_name=photo.name if photo else None,
-            corrects=state["ws_corrects"], source="app form", recorded_by=user)
+            corrects=session["ws_corrects"], source="app form", recorded_by=user)
     except RegisterError as exc:
-        state["ws_error"], state["ws_saved"] = str(exc), None
+        session["ws_error"], session["ws_saved"] = str(exc), None
         return
     except OperationalError:  # SQLite's "database is locked", a dropped connection
-        state["ws_error"], state["ws_saved"] = BUSY, None
+        session["ws_error"], session["ws_saved"] = BUSY, None
         return
-    state["ws_saved"] = (f"Saved check {logged.id} for {logged.asset_id}: "
-                         f"{OUTCOMES[state['ws_outcome']]}, "
-                         f"{datetime.combine(state['ws_day'], state['ws_time']):%d/%m/%Y %H:%M}"
-                         + (" (it had been saved already)" if logged.duplicate else ""))
-    state["ws_error"] = None
-    state["ws_saves"] = state.get("ws_saves", 0) + 1  # a fresh photo box
-    state["ws_notes"] = ""
-    state["ws_corrects"] = None
-    state["ws_outcome"] = "serviceable"
-    state["ws_action"] = "none"
+    checked_at = datetime.combine(session["ws_day"], session["ws_time"])
+    session["ws_saved"] = (f"Saved check {logged.id} for {logged.asset_id}: "
+                           f"{OUTCOMES[session['ws_outcome']]}, {checked_at:%d/%m/%Y %H:%M}"
+                           + (" (it had been saved already)" if logged.duplicate else ""))
+    session["ws_error"] = None
+    session["ws_saves"] = session.get("ws_saves", 0) + 1  # a fresh photo box
+    session["ws_notes"] = ""
+    session["ws_corrects"] = None
+    session["ws_outcome"] = "serviceable"
+    session["ws_action"] = "none"
 
 
 def pick_from_map(report: pd.DataFrame) -> None:
@@ -85,7 +87,7 @@ def check_form(report: pd.DataFrame, items: pd.DataFrame, now: datetime) -> None
     """Log a check: the item (from the list, or tapped on the map), its outcome with big
     choices for a thumb, who checked; time, photo and corrections folded away."""
     st.header("Log a check")
-    if not appstate.may(LOG_CHECKS):
+    if not state.may(LOG_CHECKS):
         st.caption("Logging checks is for officers and admins.")
         return
     if items.empty:
@@ -121,7 +123,7 @@ def check_form(report: pd.DataFrame, items: pd.DataFrame, now: datetime) -> None
                          format_func=lambda c: "no: a new check" if c is None else earlier[c],
                          key="ws_corrects")
         st.form_submit_button("Save check", type="primary", use_container_width=True,
-                              on_click=appstate.as_signed_in(save_check), args=(engine, user))
+                              on_click=state.as_signed_in(save_check), args=(engine, user))
     if st.session_state.get("ws_error"):
         st.error(md(st.session_state["ws_error"]))
     if st.session_state.get("ws_saved"):
@@ -131,7 +133,7 @@ def check_form(report: pd.DataFrame, items: pd.DataFrame, now: datetime) -> None
             st.caption("Newest first. A corrected check stays in the history, marked as "
                        "not counting.")
             shown = history.iloc[::-1]
-            st.table(appstate.markdown_safe(pd.DataFrame({
+            st.table(markdown_safe(pd.DataFrame({
                 "Check": shown["check_id"].astype(int),
                 "When": shown["checked_at"].map(lambda t: f"{t:%d/%m/%Y %H:%M}"),
                 "Checked by": shown["checked_by"].map(blank),
@@ -154,7 +156,7 @@ def equipment_map(report: pd.DataFrame, area: str) -> None:
         wards, water = load_layer(engine, "ward").iloc[:0], load_layer(engine, "water")
         pspos = None
     else:
-        context = appstate.context_layers(area, version)
+        context = state.map_layers(area, version)
         boundary, wards, water, pspos = (context.boundary, context.wards, context.water,
                                          context.pspos)
     fmap = build_map(boundary, wards, water, pd.DataFrame(columns=["lat", "lon"]),
@@ -171,15 +173,15 @@ def equipment_map(report: pd.DataFrame, area: str) -> None:
 
 
 st.title("Water safety")
-engine = appstate.engine()
-version = appstate.data_version()
-user = appstate.current_user()
-area_list = appstate.areas(version)
+engine = state.engine()
+version = state.data_version()
+user = state.current_user()
+area_list = state.areas(version)
 
 now = datetime.now()
-months = [str(p) for p in pd.period_range(end=pd.Period(now, "M"), periods=12, freq="M")][::-1]
+months = months_ending(month_of(now), 12)[::-1]
 everything = list_items(engine)  # the whole register, retired items too: read once a run
-names = appstate.area_codes_to_names(version)
+names = state.area_codes_to_names(version)
 busiest = everything.loc[everything["active"], "area_code"].map(names).value_counts()
 choices = [ALL_AREAS, *area_list]
 first, second = st.columns(2)
@@ -214,7 +216,7 @@ todo = report[report["needs_check"] | report["attention"]]
 if todo.empty:
     st.success("Every item in service has been checked and is serviceable.")
 else:
-    st.table(appstate.markdown_safe(readable(todo, {
+    st.table(markdown_safe(readable(todo, {
         "asset_id": "Asset", "state_label": "State", "kind_label": "Type", "site": "Site",
         "last_checked_at": "Last checked", "last_outcome_label": "Last outcome",
         "last_checked_by": "Checked by"})), hide_index=True)
@@ -239,7 +241,7 @@ if len(register):
                            file_name="water_safety_equipment.geojson",
                            mime="application/geo+json")
 
-if appstate.may(MANAGE_EQUIPMENT):
+if state.may(MANAGE_EQUIPMENT):
     with st.expander("Add an item"):
         with st.form("ws_add_item"):
             first, second, third = st.columns(3)
@@ -274,7 +276,7 @@ if appstate.may(MANAGE_EQUIPMENT):
             else:
                 st.success(md(f"Added {new_asset.strip()}."))
 
-if appstate.may(MANAGE_EQUIPMENT):
+if state.may(MANAGE_EQUIPMENT):
     with st.expander("Retire an item (it stays in the register and its history)"):
         # read again: an item added just above is offered at once
         active = list_items(engine, area_code, include_retired=False)
@@ -305,11 +307,11 @@ def show_import(result) -> None:
     if len(result.rejected):
         rejected = result.rejected.assign(raw=result.rejected["raw"].map(
             lambda raw: "; ".join(f"{k}={v}" for k, v in (raw or {}).items() if v)))
-        st.table(appstate.markdown_safe(rejected[["file", "row", "column", "reason", "raw"]]),
+        st.table(markdown_safe(rejected[["file", "row", "column", "reason", "raw"]]),
                  hide_index=True)
 
 
-if appstate.may(MANAGE_EQUIPMENT):
+if state.may(MANAGE_EQUIPMENT):
     with st.expander("Import the council's spreadsheets (CSV)"):
         st.write("Equipment list: asset id, type, site and a location (latitude/longitude, "
                  "easting/northing or grid reference); river, installed, owner, notes optional. "

@@ -241,7 +241,7 @@ def add_session_cookie(context, base_url: str, token: str) -> None:
 
 def wait_for_cookie(page: Page) -> None:
     """The session cookie is set by the server once the first signed-in page asks for it
-    (present.session_cookie): wait for it, and check no script in the page can read it."""
+    (views.session_cookie): wait for it, and check no script in the page can read it."""
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         found = [c for c in page.context.cookies() if c["name"] == SESSION_COOKIE]
@@ -352,7 +352,7 @@ def set_up_sample_database(directory: Path) -> str:
     if not assets_ready():
         raise AssertionError(f"static/vendor is incomplete: {SETUP_HINT}")
     url = f"sqlite:///{directory / 'app.sqlite'}"
-    subprocess.run([sys.executable, "-m", "hotspots.cli", "setup"], cwd=PROJECT_ROOT,
+    subprocess.run([sys.executable, "-m", "cli", "setup"], cwd=PROJECT_ROOT,
                    check=True, env={**os.environ, "HOTSPOTS_DATABASE_URL": url,
                                     "HOTSPOTS_ADMIN_PASSWORD": TEST_ADMIN_PASSWORD},
                    capture_output=True)

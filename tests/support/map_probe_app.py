@@ -1,6 +1,6 @@
 """Tiny Streamlit page that draws one folium map with every layer type the app uses.
 
-Used by tests/test_offline_map.py to prove maps render with no internet: ward polygons
+Used by tests/browser/test_offline_map.py to prove maps render with no internet: ward polygons
 (GeoJson), a HeatMap, a MarkerCluster of CircleMarkers with popups, a LayerControl and an
 attribution, all on a map without tiles. Data: Spelthorne wards and January 2024 Surrey crimes.
 """
